@@ -1,0 +1,52 @@
+# Two commands do all the setup on a fresh machine:
+#   make book   create .venv, install the pinned dependencies, build the book (about 2 min + notebook time)
+#   make test   the same install, then unit tests and nbval on every notebook
+# Further targets: make bench (benchmark table), make lock (re-pin), make clean.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export MPLBACKEND := Agg
+
+.PHONY: install book test bench lock clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml requirements-lock.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e ".[book,test,torch]"
+	touch $(STAMP)
+
+# Executed notebooks are cached by jupyter-cache, keyed on their code cells only.
+# So that a change in the package never shows stale results, the cache is
+# dropped whenever the package sources change.
+SRC_HASH = $(shell cat $$(find src -name '*.py' -type f | LC_ALL=C sort) pyproject.toml | sha256sum | cut -c1-16)
+
+book: $(STAMP)
+	@mkdir -p _build
+	@if [ "$$(cat _build/.src-hash 2>/dev/null)" != "$(SRC_HASH)" ]; then \
+	  echo "package sources changed: clearing the notebook execution cache"; \
+	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/claims; \
+	fi
+	$(BIN)/jupyter-book build . -W --keep-going
+	@echo "$(SRC_HASH)" > _build/.src-hash
+	@echo "book built: open _build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
+lock: $(STAMP)
+	{ echo "# Pinned versions for 'pip install -c requirements-lock.txt -e .[book,test,torch]'."; \
+	  echo "# Regenerate with 'make lock' after changing dependencies in pyproject.toml."; \
+	  $(BIN)/python -m pip freeze --exclude-editable | sed 's/^torch==\(.*\)+cpu$$/torch==\1/'; } > requirements-lock.txt.new
+	mv requirements-lock.txt.new requirements-lock.txt
+
+clean:
+	rm -rf _build

@@ -1,0 +1,60 @@
+"""Execute notebooks in place and store their text outputs (for nbval).
+
+Usage: .venv/bin/python scripts/execute_notebook.py notebooks/01_operators.ipynb [...]
+
+Each notebook runs in its own folder, as the book build and nbval run it. Text
+outputs are kept so that ``pytest --nbval`` can compare them with a fresh run;
+image data and saved widget state are removed to keep the repository small
+(nbval ignores images, and the book re-executes every notebook anyway).
+Claims recorded while executing go to a temporary folder, not to _build.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+STRIP_MIME = ("image/png", "image/jpeg", "image/svg+xml", "application/vnd.jupyter.widget-state+json")
+
+
+def strip(nb: nbformat.NotebookNode) -> None:
+    """Remove image data and widget state, keep text outputs."""
+    nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
+        for out in cell.get("outputs", []):
+            data = out.get("data")
+            if data:
+                for mime in STRIP_MIME:
+                    data.pop(mime, None)
+
+
+def main(paths: list[str]) -> int:
+    if not paths:
+        print(__doc__)
+        return 2
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    for p in paths:
+        path = Path(p).resolve()
+        nb = nbformat.read(path, as_version=4)
+        with tempfile.TemporaryDirectory() as claims:
+            os.environ["LEARNREG_CLAIMS_DIR"] = claims
+            t0 = time.perf_counter()
+            NotebookClient(
+                nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+            ).execute()
+            dt = time.perf_counter() - t0
+        strip(nb)
+        nbformat.write(nb, path)
+        print(f"{path.name}: executed in {dt:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,707 @@
+r"""Forward operators with a common interface and a consistent discretisation.
+
+Notation (as in the book)
+-------------------------
+:math:`A : X \to Y` is a compact linear operator. It is discretised at
+resolution ``n``: an element of :math:`X` is stored as its values on a grid
+with cell sizes ``weights_x`` (so :math:`\langle x, z\rangle_X = \sum_i w^X_i x_i z_i`
+is the discrete :math:`L^2` inner product), likewise for :math:`Y`.
+
+The singular value decomposition is taken with respect to these inner products:
+
+.. math:: A u_k = s_k v_k, \qquad A^* v_k = s_k u_k,
+
+with :math:`(u_k)` orthonormal in :math:`X` and :math:`(v_k)` orthonormal in
+:math:`Y`. In matrix form, with ``M`` the matrix of grid values and
+:math:`W_X = \operatorname{diag}(w^X)`,
+
+.. math:: M = V \operatorname{diag}(s)\, U^\top W_X .
+
+Because the inner products carry the cell size, the leading singular values and
+singular functions converge as ``n`` grows, e.g. for integration
+:math:`s_k \to 1/((k-\tfrac12)\pi)`.
+
+Sign convention: every singular vector :math:`u_k` is normalised so that its
+first entry of magnitude at least ``1e-3 * max|u_k|`` is positive, and
+:math:`v_k = A u_k / s_k`. Closed-form and numerically computed SVDs therefore
+agree, run after run.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._validate import as_array, check_int, check_real
+from .cache import cached_arrays
+
+__all__ = [
+    "SVD",
+    "LinearOperator",
+    "Integration",
+    "PeriodicIntegration",
+    "PeriodicConvolution",
+    "Radon",
+    "make_operator",
+    "OPERATORS",
+    "pixel_grid",
+    "dot_test",
+]
+
+
+# ---------------------------------------------------------------------------
+# SVD container
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class SVD:
+    r"""Singular system :math:`(s_k, u_k, v_k)` in the discrete :math:`L^2` inner products.
+
+    Attributes
+    ----------
+    s : ndarray, shape (r,)
+        Singular values, non-increasing and positive.
+    U : ndarray, shape (N, r)
+        Columns are :math:`u_k` (grid values), orthonormal in :math:`X`.
+    V : ndarray, shape (m, r)
+        Columns are :math:`v_k`, orthonormal in :math:`Y`.
+    weights_x, weights_y : ndarray
+        Cell sizes of the two grids.
+    """
+
+    s: np.ndarray
+    U: np.ndarray
+    V: np.ndarray
+    weights_x: np.ndarray
+    weights_y: np.ndarray
+
+    @property
+    def rank(self) -> int:
+        """Number of singular triples."""
+        return self.s.shape[0]
+
+    def coefficients_x(self, x) -> np.ndarray:
+        r"""Return :math:`\langle x, u_k\rangle_X` for each k; ``x`` has shape (..., N)."""
+        x = as_array(x, "x", shape=None)
+        if x.shape[-1] != self.U.shape[0]:
+            raise ValueError(f"x must have last dimension {self.U.shape[0]}, got shape {x.shape}")
+        return (x * self.weights_x) @ self.U
+
+    def coefficients_y(self, y) -> np.ndarray:
+        r"""Return :math:`\langle y, v_k\rangle_Y` for each k; ``y`` has shape (..., m)."""
+        y = as_array(y, "y")
+        if y.shape[-1] != self.V.shape[0]:
+            raise ValueError(f"y must have last dimension {self.V.shape[0]}, got shape {y.shape}")
+        return (y * self.weights_y) @ self.V
+
+    def synthesis_x(self, c) -> np.ndarray:
+        r"""Return :math:`\sum_k c_k u_k`; ``c`` has shape (..., r)."""
+        c = as_array(c, "c")
+        if c.shape[-1] != self.rank:
+            raise ValueError(f"c must have last dimension {self.rank}, got shape {c.shape}")
+        return c @ self.U.T
+
+    def synthesis_y(self, c) -> np.ndarray:
+        r"""Return :math:`\sum_k c_k v_k`; ``c`` has shape (..., r)."""
+        c = as_array(c, "c")
+        if c.shape[-1] != self.rank:
+            raise ValueError(f"c must have last dimension {self.rank}, got shape {c.shape}")
+        return c @ self.V.T
+
+    def truncate(self, r: int) -> "SVD":
+        """Return the leading ``r`` singular triples."""
+        r = check_int(r, "r", minimum=1, maximum=self.rank)
+        return SVD(self.s[:r], self.U[:, :r], self.V[:, :r], self.weights_x, self.weights_y)
+
+
+def _fix_signs(U: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flip pairs (u_k, v_k) so that the first significant entry of u_k is positive."""
+    mag = np.abs(U)
+    first = np.argmax(mag >= 1e-3 * mag.max(axis=0, keepdims=True), axis=0)
+    signs = np.sign(U[first, np.arange(U.shape[1])])
+    signs[signs == 0] = 1.0
+    return U * signs, V * signs
+
+
+def _weighted_svd(M: np.ndarray, wx: np.ndarray, wy: np.ndarray, rtol: float | None = None):
+    """SVD of M with respect to the weighted inner products (dense LAPACK)."""
+    sx, sy = np.sqrt(wx), np.sqrt(wy)
+    Mt = (sy[:, None] * M) / sx[None, :]
+    Vt, s, Ut_T = np.linalg.svd(Mt, full_matrices=False)
+    if rtol is None:
+        rtol = max(Mt.shape) * np.finfo(float).eps
+    r = int(np.sum(s > rtol * s[0]))
+    U = Ut_T[:r].T / sx[:, None]
+    V = Vt[:, :r] / sy[:, None]
+    U, V = _fix_signs(U, V)
+    return s[:r], U, V
+
+
+# ---------------------------------------------------------------------------
+# Operator interface
+# ---------------------------------------------------------------------------
+
+
+class LinearOperator(ABC):
+    r"""A discretised compact linear operator :math:`A: X\to Y`.
+
+    Subclasses define the matrix of grid values, the cell sizes and, where
+    available, a closed-form SVD. Vectors are flat arrays of shape (..., N)
+    for :math:`X` and (..., m) for :math:`Y`; batches of samples are rows.
+    Images (2D domains) can also be passed with shape (..., *domain_shape).
+    """
+
+    #: short name used by :func:`make_operator` and in cache keys
+    name: str = "operator"
+
+    def __init__(self, n: int):
+        self.n = check_int(n, "n", minimum=2)
+
+    # -- description -------------------------------------------------------
+    @property
+    @abstractmethod
+    def params(self) -> dict:
+        """Every parameter of the discretisation (used as the cache key)."""
+
+    @property
+    @abstractmethod
+    def domain_shape(self) -> tuple[int, ...]:
+        """Shape of an element of X on its grid."""
+
+    @property
+    @abstractmethod
+    def range_shape(self) -> tuple[int, ...]:
+        """Shape of an element of Y on its grid."""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """Matrix shape (m, N)."""
+        return (math.prod(self.range_shape), math.prod(self.domain_shape))
+
+    @cached_property
+    @abstractmethod
+    def weights_x(self) -> np.ndarray:
+        """Cell sizes of the X grid, shape (N,)."""
+
+    @cached_property
+    @abstractmethod
+    def weights_y(self) -> np.ndarray:
+        """Cell sizes of the Y grid, shape (m,)."""
+
+    @abstractmethod
+    def _build_matrix(self):
+        """Return the matrix of grid values (dense ndarray or scipy sparse)."""
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items() if k != "name")
+        return f"{type(self).__name__}({args})"
+
+    # -- matrices ------------------------------------------------------------
+    @cached_property
+    def sparse_matrix(self) -> sp.csr_array:
+        """The matrix of grid values as a scipy sparse CSR array."""
+        M = self._build_matrix()
+        return sp.csr_array(M)
+
+    @cached_property
+    def matrix(self) -> np.ndarray:
+        """The matrix of grid values as a dense array, shape (m, N)."""
+        M = self._build_matrix()
+        return M.toarray() if sp.issparse(M) else np.asarray(M, dtype=float)
+
+    # -- application ----------------------------------------------------------
+    def _flatten(self, x, name: str, core_shape: tuple[int, ...]):
+        x = as_array(x, name)
+        size = math.prod(core_shape)
+        if len(core_shape) > 1 and x.shape[-len(core_shape):] == core_shape:
+            lead = x.shape[: -len(core_shape)]
+            return x.reshape(*lead, size), True
+        if x.shape[-1:] != (size,):
+            raise ValueError(
+                f"{name} must have shape (..., {size})"
+                + (f" or (..., {', '.join(map(str, core_shape))})" if len(core_shape) > 1 else "")
+                + f", got {x.shape}"
+            )
+        return x, False
+
+    def _apply_matrix(self, x: np.ndarray, transpose: bool) -> np.ndarray:
+        M = self.sparse_matrix if self._prefer_sparse else self.matrix
+        if transpose:
+            M = M.T
+        return (M @ x.T).T if x.ndim > 1 else M @ x
+
+    _prefer_sparse = False
+
+    def apply(self, x) -> np.ndarray:
+        """Return :math:`Ax`; ``x`` has shape (..., N) (or (..., *domain_shape))."""
+        xf, was_image = self._flatten(x, "x", self.domain_shape)
+        y = self._apply_matrix(xf, transpose=False)
+        if was_image and len(self.range_shape) > 1:
+            y = y.reshape(*y.shape[:-1], *self.range_shape)
+        return y
+
+    def adjoint(self, y) -> np.ndarray:
+        r"""Return :math:`A^*y` in the weighted inner products: :math:`W_X^{-1} M^\top W_Y y`."""
+        yf, was_image = self._flatten(y, "y", self.range_shape)
+        x = self._apply_matrix(yf * self.weights_y, transpose=True) / self.weights_x
+        if was_image and len(self.domain_shape) > 1:
+            x = x.reshape(*x.shape[:-1], *self.domain_shape)
+        return x
+
+    def __call__(self, x) -> np.ndarray:
+        return self.apply(x)
+
+    # -- inner products and norms ----------------------------------------------
+    def inner_x(self, a, b) -> np.ndarray:
+        r""":math:`\langle a, b\rangle_X` along the last axis."""
+        a, _ = self._flatten(a, "a", self.domain_shape)
+        b, _ = self._flatten(b, "b", self.domain_shape)
+        return np.sum(a * b * self.weights_x, axis=-1)
+
+    def inner_y(self, a, b) -> np.ndarray:
+        r""":math:`\langle a, b\rangle_Y` along the last axis."""
+        a, _ = self._flatten(a, "a", self.range_shape)
+        b, _ = self._flatten(b, "b", self.range_shape)
+        return np.sum(a * b * self.weights_y, axis=-1)
+
+    def norm_x(self, x) -> np.ndarray:
+        """Discrete L2 norm in X."""
+        return np.sqrt(self.inner_x(x, x))
+
+    def norm_y(self, y) -> np.ndarray:
+        """Discrete L2 norm in Y."""
+        return np.sqrt(self.inner_y(y, y))
+
+    # -- SVD ------------------------------------------------------------------
+    def _closed_form_svd(self):
+        """Return (s, U, V) in closed form, or None if not available."""
+        return None
+
+    def _numerical_svd(self):
+        return _weighted_svd(self.matrix, self.weights_x, self.weights_y)
+
+    def svd(self, *, method: str = "auto", cache: bool = True) -> SVD:
+        """Return the singular system.
+
+        Parameters
+        ----------
+        method : {'auto', 'closed_form', 'numerical'}
+            'auto' uses the closed form where one exists and a (cached) dense
+            LAPACK SVD otherwise.
+        cache : bool
+            Whether numerically computed SVDs are read from / written to the
+            on-disk cache (see :mod:`learnreg.cache`).
+        """
+        if method not in ("auto", "closed_form", "numerical"):
+            raise ValueError(f"method must be 'auto', 'closed_form' or 'numerical'; got {method!r}")
+        memo = self.__dict__.setdefault("_svd_memo", {})
+        if method in memo:
+            return memo[method]
+        triple = None
+        if method in ("auto", "closed_form"):
+            triple = self._closed_form_svd()
+            if triple is None and method == "closed_form":
+                raise ValueError(f"{type(self).__name__} has no closed-form SVD; use method='numerical'")
+        if triple is None:
+            arrays = cached_arrays(
+                {**self.params, "what": "svd"},
+                lambda: dict(zip("sUV", self._numerical_svd())),
+                use_cache=cache,
+            )
+            triple = (arrays["s"], arrays["U"], arrays["V"])
+        s, U, V = triple
+        result = SVD(np.asarray(s), np.asarray(U), np.asarray(V), self.weights_x, self.weights_y)
+        memo[method] = result
+        return result
+
+    def norm(self) -> float:
+        """Operator norm :math:`\\|A\\| = s_1`."""
+        return float(self.svd().s[0])
+
+
+# ---------------------------------------------------------------------------
+# 1D operators
+# ---------------------------------------------------------------------------
+
+
+class _Grid1D(LinearOperator):
+    """Common parts of the operators on [0, 1] with n equal cells."""
+
+    @property
+    def h(self) -> float:
+        """Cell size 1/n."""
+        return 1.0 / self.n
+
+    @property
+    def grid(self) -> np.ndarray:
+        """Cell midpoints (i + 1/2) h."""
+        return (np.arange(self.n) + 0.5) * self.h
+
+    @property
+    def domain_shape(self):
+        return (self.n,)
+
+    @property
+    def range_shape(self):
+        return (self.n,)
+
+    @cached_property
+    def weights_x(self):
+        return np.full(self.n, self.h)
+
+    @cached_property
+    def weights_y(self):
+        return np.full(self.n, self.h)
+
+
+class Integration(_Grid1D):
+    r"""Integration :math:`(Ax)(t) = \int_0^t x(\tau)\,d\tau` on :math:`L^2(0,1)`.
+
+    Discretised as ``M = h * tril(ones(n, n))`` with ``h = 1/n``. The SVD is
+    known in closed form: with :math:`\theta_k = (2k-1)\pi/(2n+1)`,
+
+    .. math::
+        s_k = \frac{h}{2\sin(\theta_k/2)}, \quad
+        u_k(t_i) \propto \cos((i+\tfrac12)\theta_k), \quad
+        v_k(t_i) \propto \sin((i+1)\theta_k),
+
+    so :math:`s_k \to 1/((k-\tfrac12)\pi)`, :math:`u_k \to \sqrt2\cos((k-\tfrac12)\pi t)`
+    and :math:`v_k \to \sqrt2\sin((k-\tfrac12)\pi t)` as :math:`n\to\infty`.
+
+    Examples
+    --------
+    >>> A = Integration(100)
+    >>> round(A.norm() * 0.5 * np.pi, 3)
+    1.0
+    """
+
+    name = "integration"
+
+    @property
+    def params(self):
+        return {"name": self.name, "n": self.n}
+
+    def _build_matrix(self):
+        return self.h * np.tril(np.ones((self.n, self.n)))
+
+    def apply(self, x):
+        xf, _ = self._flatten(x, "x", self.domain_shape)
+        return self.h * np.cumsum(xf, axis=-1)
+
+    def adjoint(self, y):
+        yf, _ = self._flatten(y, "y", self.range_shape)
+        return self.h * np.cumsum(yf[..., ::-1], axis=-1)[..., ::-1]
+
+    def _closed_form_svd(self):
+        n, h = self.n, self.h
+        k = np.arange(1, n + 1)
+        theta = (2 * k - 1) * np.pi / (2 * n + 1)
+        s = h / (2 * np.sin(theta / 2))
+        i = np.arange(n)[:, None]
+        U = np.cos((i + 0.5) * theta)
+        V = np.sin((i + 1.0) * theta)
+        U /= np.sqrt(h * np.sum(U**2, axis=0))
+        V /= np.sqrt(h * np.sum(V**2, axis=0))
+        return s, U, V
+
+
+def _real_fourier_basis(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Orthonormal real Fourier basis of L2(0,1) on n points t_i = i/n.
+
+    Returns (B, freq) where column j of B is 1, sqrt2 cos(2 pi k t) or
+    sqrt2 sin(2 pi k t), ordered by |k| with cos before sin, and the Nyquist
+    cosine (-1)^i last when n is even; freq[j] is the frequency k of column j
+    (negative for sines).
+    """
+    t = np.arange(n) / n
+    cols, freq = [np.ones(n)], [0]
+    for k in range(1, (n - 1) // 2 + 1):
+        cols += [np.sqrt(2) * np.cos(2 * np.pi * k * t), np.sqrt(2) * np.sin(2 * np.pi * k * t)]
+        freq += [k, -k]
+    if n % 2 == 0:
+        cols.append(np.cos(np.pi * n * t))
+        freq.append(n // 2)
+    return np.stack(cols, axis=1), np.array(freq)
+
+
+class PeriodicConvolution(_Grid1D):
+    r"""Periodic Gaussian blur on :math:`L^2(\mathbb{T})`, :math:`\mathbb{T} = [0,1)`.
+
+    Defined by its Fourier multiplier :math:`\hat g(k) = \exp(-2\pi^2\sigma^2k^2)`
+    (the Fourier coefficients of a periodised Gaussian of standard deviation
+    ``sigma``), for frequencies :math:`|k| \le n/2`. The DFT diagonalises it, so
+    the SVD is closed form: :math:`u_k = v_k` are the real Fourier modes and
+    :math:`s = \hat g(|k|)`, ordered by frequency.
+
+    Parameters
+    ----------
+    n : int
+        Number of grid points.
+    sigma : float
+        Width of the Gaussian kernel, in units of the period (default 0.02).
+    """
+
+    name = "convolution"
+
+    def __init__(self, n: int, sigma: float = 0.02):
+        super().__init__(n)
+        self.sigma = check_real(sigma, "sigma", positive=True)
+
+    @property
+    def params(self):
+        return {"name": self.name, "n": self.n, "sigma": self.sigma}
+
+    @property
+    def grid(self) -> np.ndarray:
+        """Grid points t_i = i/n (the DFT's nodes)."""
+        return np.arange(self.n) / self.n
+
+    @cached_property
+    def multiplier(self) -> np.ndarray:
+        """Fourier multiplier for the DFT frequencies (numpy's FFT order)."""
+        k = np.fft.fftfreq(self.n, d=1.0 / self.n)
+        return np.exp(-2 * np.pi**2 * self.sigma**2 * k**2)
+
+    def _build_matrix(self):
+        col = np.real(np.fft.ifft(self.multiplier))
+        idx = (np.arange(self.n)[:, None] - np.arange(self.n)[None, :]) % self.n
+        return col[idx]
+
+    def apply(self, x):
+        xf, _ = self._flatten(x, "x", self.domain_shape)
+        return np.real(np.fft.ifft(np.fft.fft(xf, axis=-1) * self.multiplier, axis=-1))
+
+    def adjoint(self, y):
+        return self.apply(y)  # self-adjoint: real, even multiplier
+
+    def _closed_form_svd(self):
+        B, freq = _real_fourier_basis(self.n)
+        s = np.exp(-2 * np.pi**2 * self.sigma**2 * freq.astype(float) ** 2)
+        U, V = _fix_signs(B, B.copy())
+        return s, U, V
+
+
+class PeriodicIntegration(_Grid1D):
+    r"""Periodic antiderivative on mean-zero functions of :math:`L^2(\mathbb{T})`.
+
+    :math:`(Ax)(t) = \int_0^t x(\tau)\,d\tau - \int_0^1\!\int_0^s x(\tau)\,d\tau\,ds`
+    for :math:`\int_0^1 x = 0`, extended by 0 on constants. Discretised as
+    ``P (h tril(ones)) P`` with ``P`` the projection onto mean-zero vectors; on
+    mean-zero vectors this is the inverse of the periodic backward difference
+    :math:`(Dx)_i = (x_i - x_{i-1})/h`, a circulant matrix. Hence the DFT
+    diagonalises it: :math:`s = h / (2|\sin(\pi k/n)|)` for
+    :math:`k = 1, \dots, \lfloor n/2\rfloor` (each twice except Nyquist), with
+    :math:`u` the real Fourier modes and :math:`v` phase-shifted modes.
+    Constants form the null space. The frames chapter builds its
+    wavelet–vaguelette decomposition on this operator.
+    """
+
+    name = "periodic_integration"
+
+    @property
+    def params(self):
+        return {"name": self.name, "n": self.n}
+
+    @property
+    def grid(self) -> np.ndarray:
+        """Grid points t_i = i/n."""
+        return np.arange(self.n) / self.n
+
+    def _build_matrix(self):
+        n = self.n
+        P = np.eye(n) - np.full((n, n), 1.0 / n)
+        return P @ (self.h * np.tril(np.ones((n, n)))) @ P
+
+    @cached_property
+    def multiplier(self) -> np.ndarray:
+        """Eigenvalues in numpy's FFT order (0 at frequency 0)."""
+        k = np.arange(self.n)
+        lam = (1 - np.exp(-2j * np.pi * k / self.n)) / self.h  # backward difference
+        out = np.zeros(self.n, dtype=complex)
+        out[1:] = 1.0 / lam[1:]
+        return out
+
+    def apply(self, x):
+        xf, _ = self._flatten(x, "x", self.domain_shape)
+        return np.real(np.fft.ifft(np.fft.fft(xf, axis=-1) * self.multiplier, axis=-1))
+
+    def adjoint(self, y):
+        yf, _ = self._flatten(y, "y", self.range_shape)
+        return np.real(np.fft.ifft(np.fft.fft(yf, axis=-1) * np.conj(self.multiplier), axis=-1))
+
+    def _closed_form_svd(self):
+        n, h = self.n, self.h
+        B, freq = _real_fourier_basis(n)
+        B, freq = B[:, 1:], freq[1:]  # drop the constant: null space
+        k = np.abs(freq)
+        s = h / (2 * np.abs(np.sin(np.pi * k / n)))
+        # v_k = A u_k / s_k, computed exactly through the DFT
+        V = self.apply(B.T).T / s
+        U, V = _fix_signs(B, V)
+        return s, U, V
+
+
+# ---------------------------------------------------------------------------
+# 2D Radon transform
+# ---------------------------------------------------------------------------
+
+
+def pixel_grid(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pixel centres of an n x n image on [-1, 1]^2.
+
+    Row 0 is the top (y = 1 - h/2), column 0 the left (x = -1 + h/2), as
+    ``matplotlib.pyplot.imshow`` shows an array. Returns (X, Y), each (n, n).
+    """
+    n = check_int(n, "n", minimum=1)
+    h = 2.0 / n
+    c = -1 + (np.arange(n) + 0.5) * h
+    X, Y = np.meshgrid(c, -c)
+    return X, Y
+
+
+class Radon(LinearOperator):
+    r"""2D parallel-beam Radon transform as an explicit sparse matrix.
+
+    :math:`(Ax)(\theta, t) = \int x(t\,\nu_\theta + \lambda\,\nu_\theta^\perp)\,d\lambda`
+    with :math:`\nu_\theta = (\cos\theta, \sin\theta)`, for images on
+    :math:`[-1,1]^2`. Discretisation: ``n x n`` pixels of size ``h = 2/n``;
+    ``n_angles`` angles :math:`\theta_j = j\pi/n_\theta`; ``n_detectors`` bins of
+    width ``h`` centred at 0 (the default ``ceil(1.5 n)`` bins cover the image's
+    diagonal). Entry ``M[(j, b), p]`` is the length of the intersection of the
+    ray through bin centre ``b`` at angle ``j`` with pixel ``p`` (exact ray
+    tracing), so the adjoint in the Euclidean sense is exactly ``M.T``.
+    Weights: :math:`h^2` per pixel, :math:`h\,\pi/n_\theta` per datum.
+
+    Rows of the data array are angles, columns are detector bins.
+    """
+
+    name = "radon"
+    _prefer_sparse = True
+
+    def __init__(self, n: int, n_angles: int | None = None, n_detectors: int | None = None):
+        n = check_int(n, "n", minimum=2, maximum=256)
+        super().__init__(n)
+        self.n_angles = check_int(n if n_angles is None else n_angles, "n_angles", minimum=1)
+        self.n_detectors = check_int(
+            math.ceil(1.5 * n) if n_detectors is None else n_detectors, "n_detectors", minimum=1
+        )
+
+    @property
+    def params(self):
+        return {
+            "name": self.name,
+            "n": self.n,
+            "n_angles": self.n_angles,
+            "n_detectors": self.n_detectors,
+            "model": "ray-length-v1",
+        }
+
+    @property
+    def h(self) -> float:
+        """Pixel size (and detector bin width) 2/n."""
+        return 2.0 / self.n
+
+    @property
+    def angles(self) -> np.ndarray:
+        """Projection angles in radians."""
+        return np.arange(self.n_angles) * np.pi / self.n_angles
+
+    @property
+    def detector_positions(self) -> np.ndarray:
+        """Detector bin centres t_b."""
+        return (np.arange(self.n_detectors) - (self.n_detectors - 1) / 2) * self.h
+
+    @property
+    def domain_shape(self):
+        return (self.n, self.n)
+
+    @property
+    def range_shape(self):
+        return (self.n_angles, self.n_detectors)
+
+    @cached_property
+    def weights_x(self):
+        return np.full(self.n * self.n, self.h**2)
+
+    @cached_property
+    def weights_y(self):
+        return np.full(self.n_angles * self.n_detectors, self.h * np.pi / self.n_angles)
+
+    def _build_matrix(self):
+        n, h = self.n, self.h
+        lines = -1 + np.arange(n + 1) * h
+        t = self.detector_positions
+        rows, cols, vals = [], [], []
+        L = 2.0  # half-length of every ray, beyond the square's half-diagonal
+        for j, th in enumerate(self.angles):
+            c, s = math.cos(th), math.sin(th)
+            # ray b: p(lam) = t_b (c, s) + lam (-s, c), lam in [-L, L]
+            px0, py0 = t * c, t * s
+            params = [np.full((t.size, 1), -L), np.full((t.size, 1), L)]
+            if abs(s) > 1e-12:
+                params.append((px0[:, None] - lines[None, :]) / s)  # x = line
+            if abs(c) > 1e-12:
+                params.append((lines[None, :] - py0[:, None]) / c)  # y = line
+            lam = np.sort(np.clip(np.concatenate(params, axis=1), -L, L), axis=1)
+            seg = np.diff(lam, axis=1)
+            mid = 0.5 * (lam[:, 1:] + lam[:, :-1])
+            mx = px0[:, None] - mid * s
+            my = py0[:, None] + mid * c
+            ix = np.floor((mx + 1) / h).astype(int)
+            iy = np.floor((1 - my) / h).astype(int)  # row 0 at the top
+            ok = (seg > 1e-14) & (ix >= 0) & (ix < n) & (iy >= 0) & (iy < n)
+            b_idx = np.broadcast_to(np.arange(t.size)[:, None], seg.shape)
+            rows.append((j * t.size + b_idx)[ok])
+            cols.append((iy * n + ix)[ok])
+            vals.append(seg[ok])
+        M = sp.coo_array(
+            (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+            shape=self.shape,
+        )
+        return M.tocsr()  # duplicates (none expected) are summed
+
+
+# ---------------------------------------------------------------------------
+# Registry and the dot test
+# ---------------------------------------------------------------------------
+
+OPERATORS = {
+    "integration": Integration,
+    "convolution": PeriodicConvolution,
+    "periodic_integration": PeriodicIntegration,
+    "radon": Radon,
+}
+
+
+def make_operator(name: str, n: int, **kwargs) -> LinearOperator:
+    """Create an operator by name: 'integration', 'convolution', 'periodic_integration' or 'radon'."""
+    if name not in OPERATORS:
+        raise ValueError(f"name must be one of {', '.join(map(repr, OPERATORS))}; got {name!r}")
+    return OPERATORS[name](n, **kwargs)
+
+
+def dot_test(op: LinearOperator, rng: np.random.Generator, n_trials: int = 3) -> float:
+    r"""Largest relative error of :math:`\langle Ax, y\rangle_Y = \langle x, A^*y\rangle_X`.
+
+    Random ``x`` and ``y`` are drawn from ``rng``. For a correct adjoint the
+    result is at the level of rounding errors (about 1e-15).
+    """
+    from ._validate import check_rng
+
+    check_rng(rng)
+    n_trials = check_int(n_trials, "n_trials", minimum=1)
+    worst = 0.0
+    for _ in range(n_trials):
+        x = rng.standard_normal(op.shape[1])
+        y = rng.standard_normal(op.shape[0])
+        lhs = op.inner_y(op.apply(x), y)
+        rhs = op.inner_x(x, op.adjoint(y))
+        scale = op.norm_y(op.apply(x)) * op.norm_y(y) + 1e-300
+        worst = max(worst, abs(lhs - rhs) / scale)
+    return float(worst)
