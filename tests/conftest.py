@@ -1,0 +1,34 @@
+"""Test configuration.
+
+* Figures are drawn off-screen.
+* Claims recorded while nbval re-executes the notebooks go to a temporary
+  folder; when the session ends, any failed claim fails the test run.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+_CLAIMS = Path(tempfile.mkdtemp(prefix="learnreg-claims-"))
+os.environ["LEARNREG_CLAIMS_DIR"] = str(_CLAIMS)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from learnreg.claims import check_claims, load_claims
+
+    if not any(_CLAIMS.glob("*.json")):
+        return
+    records = load_claims(_CLAIMS)
+    failed = check_claims(records)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_sep("=", f"claims ledger: {len(records) - len(failed)} of {len(records)} claims pass")
+        for r in failed:
+            reporter.write_line(f"FAILED CLAIM {r['id']}: {r['statement']} (measured {r['measured']})")
+    if failed and session.exitstatus == 0:
+        session.exitstatus = 1
