@@ -9,6 +9,8 @@ Directives
 ``claims-summary``
     Replaced by one sentence: how many claims there are and how many pass.
 
+Claims are read from ``$LEARNREG_CLAIMS_DIR`` if set, else from ``claims/``
+next to the HTML folder (where notebooks executed inside the book write them).
 At the end of the build the claims are written to ``_build/claims.json`` (next
 to the HTML folder). A failed claim, a chapter notebook without a claims file,
 or an empty ledger is reported as a warning, so that a build with ``-W`` fails.
@@ -17,6 +19,7 @@ or an empty ledger is reported as a warning, so that a build with ``-W`` fails.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from docutils import nodes
@@ -59,7 +62,8 @@ class ClaimsSummaryDirective(SphinxDirective):
 
 
 def _claims_folder(app) -> Path:
-    return Path(app.outdir).parent / "claims"
+    env = os.environ.get("LEARNREG_CLAIMS_DIR")
+    return Path(env) if env else Path(app.outdir).parent / "claims"
 
 
 def _records(app) -> list[dict]:

@@ -1,0 +1,205 @@
+r"""Learned spectral regularization: filters in the singular basis of the operator.
+
+The spectral reconstruction operator with filter coefficients :math:`g` is
+
+.. math:: R_g y = \sum_k g_k \langle y, v_k\rangle u_k .
+
+For a signal :math:`x` and noise :math:`e`, independent with zero mean and
+second moments :math:`\Pi_k = E\langle x,u_k\rangle^2`,
+:math:`\Delta_k = E\langle e,v_k\rangle^2`, its risk decomposes as
+
+.. math::
+    E\|R_g(Ax+e) - x\|^2 = \sum_k \big[(1-s_kg_k)^2\Pi_k + g_k^2\Delta_k\big]
+    + E\|P_{\mathcal N}x\|^2 ,
+
+which each :math:`g_k` minimises separately: the MSE-optimal filter is
+:math:`g_k = s_k\Pi_k/(s_k^2\Pi_k+\Delta_k)`, i.e. Tikhonov regularization with
+the component-wise parameter :math:`\alpha_k = \Delta_k/\Pi_k`.
+
+All functions take sequences indexed by k (one entry per singular value) and
+work for any operator through its :class:`~learnreg.operators.SVD`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._validate import as_array, check_real
+from .operators import SVD
+
+__all__ = [
+    "RiskTerms",
+    "apply_filter",
+    "risk",
+    "mse_filter",
+    "optimal_risk",
+    "tikhonov_filter",
+    "pseudo_inverse_filter",
+    "regularization_parameters",
+    "empirical_filter",
+]
+
+
+def _spectral_arrays(s, **named):
+    """Validate s (positive) and further non-negative sequences of the same length."""
+    s = as_array(s, "s", ndim=1, positive=True)
+    out = [s]
+    for name, value in named.items():
+        arr = as_array(value, name, ndim=1 if np.ndim(value) else 0, nonnegative=True)
+        arr = np.broadcast_to(arr, s.shape) if arr.ndim == 0 else arr
+        if arr.shape != s.shape:
+            raise ValueError(f"{name} must have the same length as s ({s.shape[0]}), got {arr.shape[0]}")
+        out.append(np.asarray(arr, dtype=float))
+    return out
+
+
+@dataclass(frozen=True)
+class RiskTerms:
+    r"""The terms of the risk decomposition of a spectral filter.
+
+    Attributes
+    ----------
+    data : float
+        Approximation (bias) term :math:`\sum_k (1-s_kg_k)^2\Pi_k`.
+    noise : float
+        Noise (variance) term :math:`\sum_k g_k^2\Delta_k`.
+    null : float
+        Null-space term :math:`E\|P_{\mathcal N}x\|^2` (given, not computed).
+    """
+
+    data: float
+    noise: float
+    null: float = 0.0
+
+    @property
+    def total(self) -> float:
+        """The risk: data + noise + null."""
+        return self.data + self.noise + self.null
+
+
+def apply_filter(svd: SVD, g, y) -> np.ndarray:
+    r"""Return :math:`R_g y = \sum_k g_k\langle y, v_k\rangle u_k`.
+
+    Parameters
+    ----------
+    svd : SVD
+        Singular system of the operator.
+    g : array_like, shape (r,)
+        Filter coefficients.
+    y : array_like, shape (..., m)
+        Data (one sample per row).
+    """
+    if not isinstance(svd, SVD):
+        raise ValueError(f"svd must be a learnreg.operators.SVD, got {type(svd).__name__}")
+    g = as_array(g, "g", ndim=1)
+    if g.shape[0] != svd.rank:
+        raise ValueError(f"g must have one coefficient per singular value ({svd.rank}), got {g.shape[0]}")
+    return svd.synthesis_x(g * svd.coefficients_y(y))
+
+
+def risk(s, g, Pi, Delta, null: float = 0.0) -> RiskTerms:
+    r"""Exact risk :math:`E\|R_g(Ax+e)-x\|^2` of a spectral filter, term by term.
+
+    Parameters
+    ----------
+    s : array_like, shape (r,)
+        Singular values (positive).
+    g : array_like, shape (r,)
+        Filter coefficients.
+    Pi, Delta : array_like, shape (r,) or scalar
+        Second moments of signal and noise (non-negative).
+    null : float
+        :math:`E\|P_{\mathcal N}x\|^2`, added as it is.
+    """
+    s, Pi, Delta = _spectral_arrays(s, Pi=Pi, Delta=Delta)
+    g = as_array(g, "g", ndim=1)
+    if g.shape != s.shape:
+        raise ValueError(f"g must have the same length as s ({s.shape[0]}), got {g.shape[0]}")
+    null = check_real(null, "null", nonnegative=True)
+    return RiskTerms(
+        data=float(np.sum((1 - s * g) ** 2 * Pi)), noise=float(np.sum(g**2 * Delta)), null=null
+    )
+
+
+def mse_filter(s, Pi, Delta) -> np.ndarray:
+    r"""MSE-optimal filter :math:`g_k = s_k\Pi_k / (s_k^2\Pi_k + \Delta_k)`.
+
+    Where :math:`\Pi_k = \Delta_k = 0` the risk does not depend on
+    :math:`g_k`; the filter is then set to 0.
+
+    Examples
+    --------
+    >>> mse_filter([1.0, 0.5], [1.0, 1.0], [0.0, 0.25]).tolist()
+    [1.0, 1.0]
+    """
+    s, Pi, Delta = _spectral_arrays(s, Pi=Pi, Delta=Delta)
+    den = s**2 * Pi + Delta
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g = np.where(den > 0, s * Pi / np.where(den > 0, den, 1.0), 0.0)
+    return g
+
+
+def optimal_risk(s, Pi, Delta) -> float:
+    r"""Risk of the MSE filter: :math:`\sum_k \Pi_k\Delta_k / (s_k^2\Pi_k + \Delta_k)` (null term excluded)."""
+    s, Pi, Delta = _spectral_arrays(s, Pi=Pi, Delta=Delta)
+    den = s**2 * Pi + Delta
+    with np.errstate(invalid="ignore", divide="ignore"):
+        terms = np.where(den > 0, Pi * Delta / np.where(den > 0, den, 1.0), 0.0)
+    return float(np.sum(terms))
+
+
+def tikhonov_filter(s, alpha) -> np.ndarray:
+    r"""Tikhonov filter :math:`g_k = s_k/(s_k^2 + \alpha_k)`; ``alpha`` scalar or per k, non-negative."""
+    s, alpha = _spectral_arrays(s, alpha=alpha)
+    return s / (s**2 + alpha)
+
+
+def pseudo_inverse_filter(s) -> np.ndarray:
+    r"""Filter of the pseudo-inverse :math:`A^+`: :math:`g_k = 1/s_k`."""
+    (s,) = _spectral_arrays(s)
+    return 1.0 / s
+
+
+def regularization_parameters(s, g) -> np.ndarray:
+    r"""Component-wise Tikhonov parameters that explain a filter.
+
+    Every filter with :math:`0 < g_k \le 1/s_k` is Tikhonov regularization with
+    a component-wise parameter: :math:`g_k = s_k/(s_k^2+\alpha_k)` for
+
+    .. math:: \alpha_k = s_k/g_k - s_k^2 \;\ge 0 .
+
+    For the MSE filter this gives :math:`\alpha_k = \Delta_k/\Pi_k`. Where
+    :math:`g_k = 0` the parameter is :math:`+\infty`.
+    """
+    (s,) = _spectral_arrays(s)
+    g = as_array(g, "g", ndim=1)
+    if g.shape != s.shape:
+        raise ValueError(f"g must have the same length as s ({s.shape[0]}), got {g.shape[0]}")
+    if np.any(g < 0):
+        raise ValueError("g must be non-negative to be read as a Tikhonov filter")
+    with np.errstate(divide="ignore"):
+        return np.where(g > 0, s / np.where(g > 0, g, 1.0) - s**2, np.inf)
+
+
+def empirical_filter(cx, cy) -> np.ndarray:
+    r"""Empirical risk minimiser from K training pairs, one least-squares fit per k.
+
+    .. math:: g_k = \frac{\sum_i \langle y_i, v_k\rangle\langle x_i, u_k\rangle}{\sum_i \langle y_i, v_k\rangle^2}
+
+    Parameters
+    ----------
+    cx : array_like, shape (K, r)
+        Coefficients :math:`\langle x_i, u_k\rangle` (``svd.coefficients_x(X)``).
+    cy : array_like, shape (K, r)
+        Coefficients :math:`\langle y_i, v_k\rangle` (``svd.coefficients_y(Y)``).
+        Where every :math:`\langle y_i, v_k\rangle = 0` the coefficient is set to 0.
+    """
+    cx = as_array(cx, "cx", ndim=2)
+    cy = as_array(cy, "cy", ndim=2)
+    if cx.shape != cy.shape:
+        raise ValueError(f"cx and cy must have the same shape, got {cx.shape} and {cy.shape}")
+    num = np.sum(cx * cy, axis=0)
+    den = np.sum(cy**2, axis=0)
+    return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
