@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_array, check_real
+from ._validate import as_array, check_int, check_real, check_rng
 from .operators import SVD
 
 __all__ = [
@@ -39,6 +39,9 @@ __all__ = [
     "pseudo_inverse_filter",
     "regularization_parameters",
     "empirical_filter",
+    "empirical_risk",
+    "sample_coefficients",
+    "tikhonov_bound",
 ]
 
 
@@ -203,3 +206,68 @@ def empirical_filter(cx, cy) -> np.ndarray:
     num = np.sum(cx * cy, axis=0)
     den = np.sum(cy**2, axis=0)
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
+
+
+def empirical_risk(g, cx, cy) -> float:
+    r"""Empirical risk of the filter ``g`` on K training pairs (null-space part excluded).
+
+    .. math:: \widehat{\mathcal R}(g) = \frac1K\sum_{i=1}^K \sum_k
+        \big(g_k\langle y_i, v_k\rangle - \langle x_i, u_k\rangle\big)^2 ,
+
+    which equals :math:`\frac1K\sum_i\|R_g y_i - x_i\|^2` minus the part of
+    :math:`x_i` in the null space of :math:`A` (it does not depend on g).
+    :func:`empirical_filter` minimises it.
+
+    Parameters
+    ----------
+    g : array_like, shape (r,)
+    cx, cy : array_like, shape (K, r)
+        Coefficients :math:`\langle x_i,u_k\rangle` and :math:`\langle y_i,v_k\rangle`.
+    """
+    cx = as_array(cx, "cx", ndim=2)
+    cy = as_array(cy, "cy", ndim=2)
+    if cx.shape != cy.shape:
+        raise ValueError(f"cx and cy must have the same shape, got {cx.shape} and {cy.shape}")
+    g = as_array(g, "g", ndim=1)
+    if g.shape[0] != cx.shape[1]:
+        raise ValueError(f"g must have one entry per column of cx ({cx.shape[1]}), got {g.shape[0]}")
+    return float(np.sum((cy * g - cx) ** 2) / cx.shape[0])
+
+
+def sample_coefficients(s, Pi, Delta, n_samples: int, rng: np.random.Generator):
+    r"""Draw K Gaussian training pairs directly in the singular basis.
+
+    :math:`\langle x_i,u_k\rangle = \sqrt{\Pi_k}\,\xi_{ik}` and
+    :math:`\langle y_i,v_k\rangle = s_k\langle x_i,u_k\rangle + \sqrt{\Delta_k}\,\eta_{ik}`
+    with independent standard normal :math:`\xi, \eta`. By orthonormality of
+    :math:`(u_k)` and :math:`(v_k)` this is exactly what projecting Gaussian
+    samples :math:`x_i` and :math:`y_i = Ax_i + e_i` gives, without forming them
+    on a grid.
+
+    Returns
+    -------
+    cx, cy : ndarray, shape (K, r)
+    """
+    s, Pi, Delta = _spectral_arrays(s, Pi=Pi, Delta=Delta)
+    n_samples = check_int(n_samples, "n_samples", minimum=1)
+    check_rng(rng)
+    cx = rng.standard_normal((n_samples, s.shape[0])) * np.sqrt(Pi)
+    cy = s * cx + rng.standard_normal((n_samples, s.shape[0])) * np.sqrt(Delta)
+    return cx, cy
+
+
+def tikhonov_bound(Pi, Delta) -> np.ndarray:
+    r"""Resolution-independent bound on the MSE filter: :math:`g_k \le \tfrac12\sqrt{\Pi_k/\Delta_k}`.
+
+    From :math:`s_k^2\Pi_k + \Delta_k \ge 2 s_k\sqrt{\Pi_k\Delta_k}`, for every
+    :math:`s_k > 0`. Hence noise of norm :math:`\varepsilon` on a single
+    :math:`v_k` is amplified to at most :math:`\tfrac\varepsilon2\sqrt{\Pi_k/\Delta_k}`,
+    however small :math:`s_k` is. Entries with :math:`\Delta_k = 0` give
+    :math:`+\infty` (no bound).
+    """
+    Pi = as_array(Pi, "Pi", ndim=1, nonnegative=True)
+    Delta = as_array(Delta, "Delta", ndim=1, nonnegative=True)
+    if Pi.shape != Delta.shape:
+        raise ValueError(f"Pi and Delta must have the same length, got {Pi.shape[0]} and {Delta.shape[0]}")
+    with np.errstate(divide="ignore"):
+        return np.where(Delta > 0, 0.5 * np.sqrt(Pi / np.where(Delta > 0, Delta, 1.0)), np.inf)
