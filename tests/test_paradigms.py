@@ -402,3 +402,21 @@ def test_other_bad_input():
         P.monte_carlo_risk([1.0], [1.0], [1.0], 0.1, 10, rng=None)
     with pytest.raises(ValueError, match="svd must be a learnreg.operators.SVD"):
         P.empirical_sure_filter(np.eye(3), np.zeros((2, 3)), 0.1)
+
+
+def test_empirical_denoiser_within_prox_class_is_constrained_minimiser(setting):
+    op, svd, Pi = setting
+    rng = make_rng(12)
+    K = 30
+    tau = 1e-6 * np.arange(1, svd.rank + 1) ** 6.0  # d_k near 1 for small k, near 0 for large k
+    X = gaussian_random_field(svd.U, Pi, K, rng)
+    Z = X + gaussian_random_field(svd.U, tau, K, rng)
+    d_free = P.empirical_denoiser(svd, X, Z)
+    d_prox = P.empirical_denoiser(svd, X, Z, prox=True)
+    assert np.any(d_free > 1) and np.any(d_free < 0)  # small K: sampling error leaves [0, 1]
+    cx, cz = svd.coefficients_x(X), svd.coefficients_x(Z)
+    for k in range(svd.rank):
+        res = minimize_scalar(lambda t: np.sum((t * cz[:, k] - cx[:, k]) ** 2), bounds=(0.0, 1.0),
+                              method="bounded", options={"xatol": 1e-12})
+        assert abs(res.x - d_prox[k]) < 1e-6
+    P.prox_weights(d_prox)  # a valid prox

@@ -159,12 +159,18 @@ def mmse_denoiser(Pi, tau) -> np.ndarray:
     return np.where(den > 0, Pi / np.where(den > 0, den, 1.0), 0.0)
 
 
-def empirical_denoiser(svd: SVD, X, Z) -> np.ndarray:
+def empirical_denoiser(svd: SVD, X, Z, *, prox: bool = False) -> np.ndarray:
     r"""Spectral denoiser learned from K pairs :math:`(z_i, x_i)`, :math:`z_i = x_i+\eta_i`.
 
     The empirical risk :math:`\frac1K\sum_i\|Dz_i-x_i\|^2` separates over k; its minimiser is
 
     .. math:: d_k = \frac{\sum_i\langle z_i,u_k\rangle\langle x_i,u_k\rangle}{\sum_i\langle z_i,u_k\rangle^2}.
+
+    Sampling error can put a coefficient slightly above 1 (where :math:`d_k\approx1`)
+    or below 0 (where :math:`d_k\approx0`); such a denoiser is not a prox. With
+    ``prox=True`` the risk is minimised over :math:`d_k\in[0,1]` instead; the
+    risk is a convex quadratic in each :math:`d_k`, so the constrained minimiser
+    is the unconstrained one clipped to :math:`[0,1]`.
 
     Parameters
     ----------
@@ -172,6 +178,8 @@ def empirical_denoiser(svd: SVD, X, Z) -> np.ndarray:
         Gives the basis :math:`u_k` and the inner product.
     X, Z : array_like, shape (K, N)
         Clean images and their noisy versions, one per row.
+    prox : bool
+        Learn within the denoisers that are proximal maps (:math:`0\le d_k\le1`).
     """
     _check_svd(svd)
     N = svd.U.shape[0]
@@ -179,7 +187,8 @@ def empirical_denoiser(svd: SVD, X, Z) -> np.ndarray:
     Z = _samples(Z, "Z", N, "one image per row")
     if X.shape != Z.shape:
         raise ValueError(f"X and Z must have the same shape, got {X.shape} and {Z.shape}")
-    return empirical_filter(svd.coefficients_x(X), svd.coefficients_x(Z))
+    d = empirical_filter(svd.coefficients_x(X), svd.coefficients_x(Z))
+    return np.clip(d, 0.0, 1.0) if prox else d
 
 
 @dataclass(frozen=True)
