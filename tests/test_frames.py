@@ -320,3 +320,40 @@ def test_bad_arguments_of_methods():
         periodic_piecewise_constant(16, 2, np.random.default_rng)
     with pytest.raises(ValueError, match="h must be a positive"):
         mean_squared_error(np.zeros((2, 4)), np.zeros((2, 4)), 0)
+
+
+def test_compare_learned_filters_matches_direct_computation():
+    from learnreg.frames import compare_learned_filters
+    from learnreg.spectral import empirical_filter
+
+    n, K, Kt, delta = 64, 120, 40, 3e-3
+    dfd = WaveletVaguelette(n, "db2")
+    op = dfd.operator
+    S = op.svd()
+    rng = make_rng(21)
+    X = periodic_piecewise_constant(n, K + Kt, rng) + 0.3  # a mean: the null-space part counts for everyone
+    E = white_noise(op.weights_y, 1.0, K + Kt, rng)
+    res = compare_learned_filters(dfd, X[:K], E[:K], X[K:], E[K:], [0.1, delta])
+    Y = op.apply(X) + delta * E
+    Xtr, Ytr, Xte, Yte = X[:K], Y[:K], X[K:], Y[K:]
+    gs = empirical_filter(S.coefficients_x(Xtr), S.coefficients_y(Ytr))
+    gl = dfd.empirical_filter(Xtr, Ytr)
+    tau = dfd.learn_soft_thresholds(Xtr, Ytr)
+    assert np.allclose(res.g_svd[1], gs) and np.allclose(res.g_linear[1], gl)
+    assert np.allclose(res.tau[1], tau, rtol=1e-10, atol=1e-14)
+    direct = {
+        "svd": apply_filter(S, gs, Yte),
+        "linear": dfd.apply_linear(gl, Yte),
+        "soft": dfd.apply_soft(tau, Yte),
+    }
+    for method, Xhat in direct.items():
+        err = dfd.h * np.sum((Xhat - Xte) ** 2, axis=1)
+        assert np.allclose(res.errors[method][1], err, rtol=1e-9)
+        assert res.mse(method)[1] == pytest.approx(mean_squared_error(Xhat, Xte, dfd.h), rel=1e-9)
+    assert res.standard_error("soft").shape == (2,)
+    with pytest.raises(ValueError, match="method must be one of"):
+        res.mse("tv")
+    with pytest.raises(ValueError, match="full-depth"):
+        compare_learned_filters(WaveletVaguelette(n, "db2", level=2), X[:K], E[:K], X[K:], E[K:], [0.1])
+    with pytest.raises(ValueError, match="deltas must be strictly positive"):
+        compare_learned_filters(dfd, X[:K], E[:K], X[K:], E[K:], [0.0])
