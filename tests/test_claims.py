@@ -1,0 +1,105 @@
+"""The claims ledger: checks, storage, and the failure modes it must report."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from learnreg.claims import ClaimLedger, check_claims, claims_dir, load_claims
+
+
+@pytest.mark.parametrize(
+    "kind,measured,expected,tol,ok",
+    [
+        ("abs", 1.04, 1.0, 0.05, True),
+        ("abs", 1.06, 1.0, 0.05, False),
+        ("rel", 2.09, 2.0, 0.05, True),
+        ("rel", 2.11, 2.0, 0.05, False),
+        ("max", 0.9, 1.0, 0.0, True),
+        ("max", 1.1, 1.0, 0.0, False),
+        ("max", 1.1, 1.0, 0.2, True),
+        ("min", 0.995, 0.99, 0.0, True),
+        ("min", 0.98, 0.99, 0.0, False),
+        ("abs", math.nan, 1.0, 10.0, False),
+        ("min", math.inf, 1.0, 0.0, False),
+    ],
+)
+def test_relations(tmp_path, kind, measured, expected, tol, ok):
+    ledger = ClaimLedger(chapter=1, notebook="nb", directory=tmp_path)
+    claim = ledger.record("c-1", "a claim", measured, expected, tol, kind=kind)
+    assert claim.passed is ok
+    assert ("PASS" if ok else "FAIL") in repr(claim)
+
+
+def test_records_are_written_and_rewritten(tmp_path):
+    ledger = ClaimLedger(chapter=2, notebook="02_x", directory=tmp_path)
+    assert json.loads((tmp_path / "02_x.json").read_text()) == []
+    ledger.record("ch2-a", "first", 1.0, 1.0, 0.0)
+    ledger.record("ch2-b", "second", float("nan"), 1.0, 0.0)
+    ledger.record("ch2-a", "first, re-run", 2.0, 2.0, 0.0)  # re-running a cell replaces its claim
+    records = load_claims(tmp_path)
+    assert [r["id"] for r in records] == ["ch2-a", "ch2-b"]
+    assert records[0]["statement"] == "first, re-run"
+    assert records[1]["measured"] == "nan" and records[1]["passed"] is False
+    assert [r["id"] for r in check_claims(records)] == ["ch2-b"]
+    # a new ledger for the same notebook starts from scratch (a re-executed notebook)
+    ClaimLedger(chapter=2, notebook="02_x", directory=tmp_path)
+    assert load_claims(tmp_path) == []
+
+
+def test_required_fields(tmp_path):
+    ledger = ClaimLedger(chapter=3, notebook="03_x", directory=tmp_path)
+    ledger.record("ch3-a", "s", 0.5, 0.5, 0.01, kind="abs", figure="fig-rates")
+    (r,) = load_claims(tmp_path)
+    for field in ("id", "chapter", "statement", "measured", "expected", "tolerance", "passed"):
+        assert field in r
+    assert isinstance(r["chapter"], int) and isinstance(r["passed"], bool)
+
+
+def test_duplicate_ids_across_notebooks_are_rejected(tmp_path):
+    ClaimLedger(chapter=1, notebook="a", directory=tmp_path).record("same", "s", 1, 1)
+    ClaimLedger(chapter=2, notebook="b", directory=tmp_path).record("same", "s", 1, 1)
+    with pytest.raises(ValueError, match="not unique"):
+        load_claims(tmp_path)
+
+
+def test_html_output_carries_the_anchor(tmp_path):
+    claim = ClaimLedger(chapter=1, notebook="a", directory=tmp_path).record("ch1-x", "s <b>", 1, 1)
+    html = claim._repr_html_()
+    assert 'id="claim-ch1-x"' in html and "&lt;b&gt;" in html
+
+
+def test_claims_dir_finds_the_book_root(tmp_path, monkeypatch):
+    monkeypatch.delenv("LEARNREG_CLAIMS_DIR", raising=False)
+    (tmp_path / "_config.yml").write_text("")
+    (tmp_path / "_toc.yml").write_text("")
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    assert claims_dir() == tmp_path.resolve() / "_build" / "claims"
+    monkeypatch.setenv("LEARNREG_CLAIMS_DIR", str(tmp_path / "elsewhere"))
+    assert claims_dir() == tmp_path / "elsewhere"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(id="Bad Id", statement="s", measured=1, expected=1),
+        dict(id="ok", statement="", measured=1, expected=1),
+        dict(id="ok", statement="s", measured="one", expected=1),
+        dict(id="ok", statement="s", measured=1, expected=float("nan")),
+        dict(id="ok", statement="s", measured=1, expected=1, tolerance=-1),
+        dict(id="ok", statement="s", measured=1, expected=1, kind="approx"),
+    ],
+)
+def test_bad_input_raises_value_error(tmp_path, kwargs):
+    ledger = ClaimLedger(chapter=1, notebook="nb", directory=tmp_path)
+    with pytest.raises(ValueError):
+        ledger.record(**kwargs)
+
+
+@pytest.mark.parametrize("chapter,notebook", [(-1, "nb"), (1.5, "nb"), (1, "../escape"), (1, "")])
+def test_bad_ledger_arguments(tmp_path, chapter, notebook):
+    with pytest.raises(ValueError):
+        ClaimLedger(chapter=chapter, notebook=notebook, directory=tmp_path)

@@ -1,0 +1,111 @@
+"""Repository-level checks: pins stay in sync, and the built book loads nothing from the web.
+
+The built-book checks need `make book` to have run first. They skip otherwise,
+unless LEARNREG_REQUIRE_BUILD=1 (as in CI), where a missing build is a failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+
+
+def _lock_pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "requirements-lock.txt").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            pins[name.lower().replace("_", "-")] = version
+    return pins
+
+
+def test_environment_yml_matches_the_lock_file():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pins = _lock_pins()
+    checked = 0
+    for dep in env["dependencies"]:
+        entries = dep["pip"] if isinstance(dep, dict) else [dep]
+        for entry in entries:
+            m = re.fullmatch(r"([A-Za-z0-9_.\-]+)==([^\s]+)", entry)
+            if not m:
+                continue
+            name = m.group(1).lower().replace("_", "-")
+            if name == "python":
+                continue
+            assert name in pins, f"{name} is pinned in environment.yml but not in requirements-lock.txt"
+            assert pins[name] == m.group(2), f"{name}: environment.yml has {m.group(2)}, lock has {pins[name]}"
+            checked += 1
+    assert checked >= 8, "environment.yml should pin the book's direct dependencies"
+
+
+def test_every_direct_dependency_is_locked():
+    text = (ROOT / "pyproject.toml").read_text()
+    names = set(re.findall(r'"([A-Za-z][A-Za-z0-9_.\-]*)\s*(?:[<>=!~]|")', text))
+    names -= {"setuptools", "wheel", "setuptools.build_meta", "learnreg", "README.md", "MIT", "src"}
+    pins = _lock_pins()
+    missing = sorted(n for n in names if n.lower().replace("_", "-") in
+                     {"numpy", "scipy", "matplotlib", "ipywidgets", "pywavelets", "tqdm", "torch", "jupyter-book",
+                      "sphinx-proof", "sphinxcontrib-bibtex", "sphinx-design", "ipykernel", "pytest", "nbval",
+                      "hypothesis"} and n.lower().replace("_", "-") not in pins)
+    assert not missing, f"not pinned in requirements-lock.txt: {missing}"
+
+
+def test_every_toc_entry_exists_and_every_notebook_is_listed():
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc["parts"]:
+        files += [c["file"] for c in part["chapters"]]
+    for f in files:
+        assert any((ROOT / (f + ext)).is_file() for ext in (".md", ".ipynb")), f"{f} listed in _toc.yml is missing"
+    listed = {f for f in files if f.startswith("notebooks/")}
+    present = {f"notebooks/{p.stem}" for p in (ROOT / "notebooks").glob("*.ipynb")}
+    assert present == listed, f"notebooks not in the toc: {sorted(present - listed)}"
+
+
+def _built_pages():
+    if not HTML.is_dir():
+        if os.environ.get("LEARNREG_REQUIRE_BUILD") == "1":
+            pytest.fail("the book has not been built (run `make book` first)")
+        pytest.skip("the book has not been built; run `make book` first")
+    pages = sorted(HTML.rglob("*.html"))
+    assert pages
+    return pages
+
+
+def test_no_built_page_loads_a_script_from_the_web():
+    offenders = []
+    for page in _built_pages():
+        for src in re.findall(r"<script[^>]*\bsrc=[\"']([^\"']+)", page.read_text(encoding="utf-8")):
+            if re.match(r"(https?:)?//", src):
+                offenders.append(f"{page.relative_to(HTML)}: {src}")
+    assert not offenders, "pages load scripts from the web:\n" + "\n".join(offenders)
+
+
+def test_built_pages_use_the_vendored_mathjax_and_widget_manager():
+    pages = {p.relative_to(HTML).as_posix(): p.read_text(encoding="utf-8") for p in _built_pages()}
+    assert (HTML / "_static" / "mathjax" / "tex-mml-chtml.js").is_file()
+    assert (HTML / "_static" / "widgets" / "embed.js").is_file()
+    chapter = pages["notebooks/01_operators.html"]
+    assert "_static/mathjax/tex-mml-chtml.js" in chapter
+    assert "_static/widgets/embed.js" in chapter
+    assert chapter.count("tex-mml-chtml.js") == 1, "MathJax is loaded more than once"
+
+
+def test_built_claims_json_is_complete_and_passes():
+    _built_pages()
+    records = json.loads((ROOT / "_build" / "claims.json").read_text())
+    assert records, "no claims recorded"
+    for r in records:
+        assert {"id", "chapter", "statement", "measured", "expected", "tolerance", "passed"} <= set(r)
+        assert isinstance(r["chapter"], int) and isinstance(r["passed"], bool)
+    failed = [r["id"] for r in records if not r["passed"]]
+    assert not failed, f"failed claims: {failed}"
