@@ -283,7 +283,15 @@ class LinearOperator(ABC):
         """Return (s, U, V) in closed form, or None if not available."""
         return None
 
+    #: largest matrix dimension for which a dense SVD is attempted
+    max_dense_svd = 8192
+
     def _numerical_svd(self):
+        if min(self.shape) > self.max_dense_svd:
+            raise ValueError(
+                f"a dense SVD of {self!r} (matrix shape {self.shape}) is too large; "
+                f"the limit is {self.max_dense_svd} columns (for Radon: n <= 90)"
+            )
         return _weighted_svd(self.matrix, self.weights_x, self.weights_y)
 
     def svd(self, *, method: str = "auto", cache: bool = True) -> SVD:
