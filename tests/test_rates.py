@@ -110,3 +110,19 @@ def test_sampled_rate_errors_match_exact_risk_for_many_samples():
 def test_bad_input_raises(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_reversed_brownian_motion_has_the_predicted_spectrum():
+    from learnreg.operators import Integration
+    from learnreg.rates import reversed_brownian_motion
+
+    n, K = 256, 20000
+    svd = Integration(n).svd()
+    X = reversed_brownian_motion(n, K, make_rng(11))
+    Pi_hat = np.mean(svd.coefficients_x(X) ** 2, axis=0)
+    k = np.arange(1, 11)
+    # sampling error of a second moment from K Gaussian samples: relative sd sqrt(2/K) ~ 0.01;
+    # discretisation error O(k/n) for the leading modes
+    np.testing.assert_allclose(Pi_hat[:10], ((k - 0.5) * np.pi) ** -2.0, rtol=0.05)
+    with pytest.raises(ValueError, match="rng must be"):
+        reversed_brownian_motion(8, 2, rng=None)

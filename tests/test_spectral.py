@@ -160,3 +160,31 @@ def test_bad_input_other_functions():
         tikhonov_bound([1.0, 1.0], [1.0])
     with pytest.raises(ValueError, match="g must be non-negative"):
         regularization_parameters([1.0], [-1.0])
+
+
+def test_resolution_stability_pinv_error_is_eps_over_smin_and_mse_is_bounded():
+    from learnreg.spectral import resolution_stability
+
+    rng = make_rng(8)
+    out = []
+    for n in (32, 128):
+        op = Integration(n)
+        svd = op.svd()
+        Pi = np.arange(1, n + 1) ** -2.0
+        Xtr = gaussian_random_field(svd.U, Pi, 300, rng)
+        Xte = gaussian_random_field(svd.U, Pi, 50, rng)
+        r = resolution_stability(op, Xtr, Xte, delta=1e-2, eps=1e-2, alpha=1e-3, rng=rng)
+        # A^+ reconstructs Ax exactly (A injective), so the error is exactly eps/s_min
+        assert r.errors["pseudo-inverse"] == pytest.approx(1e-2 / r.s_min, rel=1e-8)
+        assert r.clean_errors["pseudo-inverse"] < 1e-9
+        assert r.g_last["tikhonov"] == pytest.approx(r.s_min / (r.s_min**2 + 1e-3))
+        out.append(r)
+    assert out[1].errors["pseudo-inverse"] / out[0].errors["pseudo-inverse"] == pytest.approx(
+        out[0].s_min / out[1].s_min, rel=1e-8
+    )
+    assert out[1].errors["mse"] < 1.2 * out[0].errors["mse"]
+    with pytest.raises(ValueError, match="eps must be positive"):
+        resolution_stability(Integration(8), np.ones((2, 8)), np.ones((2, 8)), delta=0.1, eps=0.0,
+                             alpha=1.0, rng=rng)
+    with pytest.raises(ValueError, match="op must be"):
+        resolution_stability("A", np.ones((2, 8)), np.ones((2, 8)), delta=0.1, eps=0.1, alpha=1.0, rng=rng)
