@@ -334,6 +334,8 @@ def test_compare_learned_filters_matches_direct_computation():
     X = periodic_piecewise_constant(n, K + Kt, rng) + 0.3  # a mean: the null-space part counts for everyone
     E = white_noise(op.weights_y, 1.0, K + Kt, rng)
     res = compare_learned_filters(dfd, X[:K], E[:K], X[K:], E[K:], [0.1, delta])
+    res2 = compare_learned_filters(dfd, X[:K], E[:K], X[K:], E[K:], [0.1, delta], svd=S)
+    assert np.array_equal(res.errors["svd"], res2.errors["svd"])
     Y = op.apply(X) + delta * E
     Xtr, Ytr, Xte, Yte = X[:K], Y[:K], X[K:], Y[K:]
     gs = empirical_filter(S.coefficients_x(Xtr), S.coefficients_y(Ytr))
@@ -355,5 +357,7 @@ def test_compare_learned_filters_matches_direct_computation():
         res.mse("tv")
     with pytest.raises(ValueError, match="full-depth"):
         compare_learned_filters(WaveletVaguelette(n, "db2", level=2), X[:K], E[:K], X[K:], E[K:], [0.1])
+    with pytest.raises(ValueError, match="svd must be the SVD of PeriodicIntegration"):
+        compare_learned_filters(dfd, X[:K], E[:K], X[K:], E[K:], [0.1], svd=PeriodicIntegration(32).svd())
     with pytest.raises(ValueError, match="deltas must be strictly positive"):
         compare_learned_filters(dfd, X[:K], E[:K], X[K:], E[K:], [0.0])

@@ -48,7 +48,7 @@ import numpy as np
 
 from ._validate import as_array, check_choice, check_int, check_rng
 from .data import piecewise_constant
-from .operators import PeriodicIntegration
+from .operators import SVD, PeriodicIntegration
 from .spectral import empirical_filter, mse_filter
 
 __all__ = [
@@ -493,7 +493,7 @@ def optimal_soft_threshold(a, b) -> tuple[float, float]:
         raise ValueError(f"a and b must have the same number of entries, got {a.size} and {b.size}")
     b = b.ravel()
     p = np.abs(a)
-    order = np.argsort(p, kind="stable")
+    order = np.argsort(p)
     p = p[order]
     d = p - np.sign(a[order]) * b[order]
     d = np.where(p == 0, np.abs(b[order]), d)  # a_i = 0 is active only for t = 0, where it adds b_i^2
@@ -588,7 +588,9 @@ class FilterComparison:
         return e.std(axis=1, ddof=1) / np.sqrt(e.shape[1])
 
 
-def compare_learned_filters(dfd: WaveletVaguelette, X_train, E_train, X_test, E_test, deltas) -> FilterComparison:
+def compare_learned_filters(
+    dfd: WaveletVaguelette, X_train, E_train, X_test, E_test, deltas, *, svd: SVD | None = None
+) -> FilterComparison:
     r"""Train and test the learned SVD, linear DFD and soft-threshold DFD filters at several noise levels.
 
     Data are :math:`y = Ax + \delta e` with *frozen* unit-level noise samples
@@ -609,6 +611,9 @@ def compare_learned_filters(dfd: WaveletVaguelette, X_train, E_train, X_test, E_
     X_test, E_test : ndarray, shape (K_test, n)
     deltas : array_like, shape (D,)
         Positive noise levels.
+    svd : SVD, optional
+        The operator's singular system, if already computed (it is the same for
+        every wavelet at a given n); default ``dfd.operator.svd()``.
     """
     if not isinstance(dfd, WaveletVaguelette):
         raise ValueError(f"dfd must be a WaveletVaguelette, got {type(dfd).__name__}")
@@ -617,7 +622,11 @@ def compare_learned_filters(dfd: WaveletVaguelette, X_train, E_train, X_test, E_
     X_train, E_train = dfd._pairs(X_train, E_train)
     X_test, E_test = dfd._pairs(X_test, E_test)
     deltas = as_array(deltas, "deltas", ndim=1, positive=True)
-    S = dfd.operator.svd()
+    if svd is None:
+        svd = dfd.operator.svd()
+    if not isinstance(svd, SVD) or svd.U.shape[0] != dfd.n:
+        raise ValueError(f"svd must be the SVD of PeriodicIntegration({dfd.n}) (learnreg.operators.SVD)")
+    S = svd
     null = (dfd.h * np.sum(X_test, axis=1)) ** 2  # ||P_N x||^2 = <x, 1>^2, the constant 1 has unit norm
     parts = {}
     for name, Xs, Es in (("train", X_train, E_train), ("test", X_test, E_test)):
