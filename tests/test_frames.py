@@ -260,6 +260,28 @@ def test_learned_thresholds_minimise_the_empirical_risk():
     assert np.allclose(dfd.apply_soft(np.zeros_like(tau), Y), dfd.pseudo_inverse(Y))
 
 
+def test_jump_split_error():
+    from learnreg.frames import jump_split_error
+
+    X = np.zeros((1, 20))
+    X[0, 5:12] = 1.0  # jumps between 4|5 and 11|12
+    E = np.zeros_like(X)
+    E[0, 3] = 1.0  # near the first jump for width >= 1
+    E[0, 8] = 2.0  # away for width <= 2
+    E[0, 15] = 3.0  # away for width <= 2
+    near, away = jump_split_error(X + E, X, 0.5, 1)
+    assert near == pytest.approx(0.5) and away == pytest.approx(0.5 * (4 + 9))
+    near0, away0 = jump_split_error(X + E, X, 0.5, 0)
+    assert near0 == 0.0 and near0 + away0 == pytest.approx(mean_squared_error(X + E, X, 0.5))
+    # wrap-around: a jump between the last and the first point
+    Y = np.zeros((1, 10))
+    Y[0, 0] = 1.0
+    near, away = jump_split_error(Y + 1.0, Y, 1.0, 0)
+    assert near == pytest.approx(3.0) and away == pytest.approx(7.0)
+    with pytest.raises(ValueError, match="width must be at least 0"):
+        jump_split_error(X, X, 0.5, -1)
+
+
 def test_periodic_piecewise_constant_is_mean_zero_and_seeded():
     a = periodic_piecewise_constant(64, 5, make_rng(1))
     b = periodic_piecewise_constant(64, 5, make_rng(1))
