@@ -10,6 +10,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export MPLBACKEND := Agg
+# Single-threaded OpenBLAS: multithreaded reductions are not bit-reproducible from run to run.
+export OPENBLAS_NUM_THREADS ?= 1
 
 .PHONY: install book test bench lock clean
 

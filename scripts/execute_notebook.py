@@ -40,6 +40,7 @@ def main(paths: list[str]) -> int:
         print(__doc__)
         return 2
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # bit-reproducible BLAS, as in the Makefile
     for p in paths:
         path = Path(p).resolve()
         nb = nbformat.read(path, as_version=4)

@@ -89,7 +89,8 @@ class Claim:
         return {
             "abs": f"|measured − {e}| ≤ {t}",
             "rel": f"|measured − {e}| ≤ {t}·|{e}|",
-            "max": f"measured ≤ {e}" + (f" + {t}" if self.tolerance else ""),
+            "max": f"measured ≤ {t}" if self.expected == 0
+            else f"measured ≤ {e}" + (f" + {t}" if self.tolerance else ""),
             "min": f"measured ≥ {e}" + (f" − {t}" if self.tolerance else ""),
         }[self.kind]
 

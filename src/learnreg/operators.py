@@ -154,7 +154,7 @@ class LinearOperator(ABC):
     Subclasses define the matrix of grid values, the cell sizes and, where
     available, a closed-form SVD. Vectors are flat arrays of shape (..., N)
     for :math:`X` and (..., m) for :math:`Y`; batches of samples are rows.
-    Images (2D domains) can also be passed with shape (..., *domain_shape).
+    Images (2D domains) can also be passed with shape ``(..., *domain_shape)``.
     """
 
     #: short name used by :func:`make_operator` and in cache keys
@@ -239,7 +239,7 @@ class LinearOperator(ABC):
     _prefer_sparse = False
 
     def apply(self, x) -> np.ndarray:
-        """Return :math:`Ax`; ``x`` has shape (..., N) (or (..., *domain_shape))."""
+        """Return :math:`Ax`; ``x`` has shape ``(..., N)`` or ``(..., *domain_shape)``."""
         xf, was_image = self._flatten(x, "x", self.domain_shape)
         y = self._apply_matrix(xf, transpose=False)
         if was_image and len(self.range_shape) > 1:
