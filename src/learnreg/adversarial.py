@@ -492,8 +492,11 @@ def box_filter_gaussian(s, Pi, Delta, eps) -> np.ndarray:
     Each term is convex (it is :math:`E(|r_k|+\varepsilon|g_k|)^2`), and it is
     larger at :math:`-g` than at :math:`g\ge0` and increasing for :math:`g\ge 1/s_k`,
     so its minimiser lies in :math:`[0, 1/s_k]`; it is found by bisection on the
-    derivative to machine precision. For ``Delta = 0`` it agrees with
-    :func:`box_filter_noiseless`; for ``eps = 0`` with the MSE filter.
+    derivative to machine precision. As in the noiseless case, mode k is
+    switched off (:math:`g_k = 0`) exactly when :math:`s_k\sqrt{\Pi_k}\le\sqrt{2/\pi}\,\varepsilon`,
+    whatever the training noise: the right derivative at 0 is
+    :math:`2\sqrt{\Pi_k}(\sqrt{2/\pi}\,\varepsilon - s_k\sqrt{\Pi_k})`. For ``Delta = 0`` it agrees
+    with :func:`box_filter_noiseless`; for ``eps = 0`` with the MSE filter.
     """
     s, Pi, Delta = _spectrum(s, Pi, Delta)
     eps = _eps(eps)
@@ -506,8 +509,9 @@ def box_filter_gaussian(s, Pi, Delta, eps) -> np.ndarray:
         return 2 * sig * dsig + 2 * eps * c * (sig + g * dsig) + 2 * eps**2 * g
 
     g = _bisect_derivative(deriv, np.zeros_like(s), 1.0 / s)
-    # a mode without signal is switched off (its objective is increasing in g >= 0)
-    return np.where(Pi > 0, g, 0.0)
+    # the right derivative at 0 is 2 sqrt(Pi_k) (c eps - s_k sqrt(Pi_k)): where it is >= 0 the
+    # convex objective is increasing on g >= 0 and the mode is switched off exactly
+    return np.where(s * np.sqrt(Pi) > c * eps, g, 0.0)
 
 
 def box_filter(cx, cy, eps) -> np.ndarray:
