@@ -170,3 +170,30 @@ def test_png_size_reads_the_header():
     assert png_size(_coded_png(1, 1)) == (6, 4)
     with pytest.raises(ValueError, match="png must be"):
         png_size(b"\x89PNG\r\n\x1a\n" + b"\0" * 4)
+
+
+def test_glue_figure_checks_its_arguments():
+    from learnreg.sliders import glue_figure
+
+    with pytest.raises(ValueError, match="key must be a name"):
+        glue_figure("a key", plt.figure())
+    with pytest.raises(ValueError, match="fig must be a matplotlib Figure"):
+        glue_figure("gallery-ch1", b"png")
+    plt.close("all")
+
+
+def test_frames_are_palette_pngs_close_to_the_drawn_figure():
+    fig = _line_figure(1.0, 2)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    raw = buf.getvalue()
+    kept = static_slider(lambda v: raw, {"v": [1]}, colors=None)
+    assert kept.frames[0] == raw  # colors=None keeps the bytes as drawn
+    small = static_slider(lambda v: raw, {"v": [1]}, colors=64)
+    assert small.frames[0][25] == 3  # PNG colour type 3: palette
+    a = mpimg.imread(io.BytesIO(raw), format="png")[..., :3]
+    b = mpimg.imread(io.BytesIO(small.frames[0]), format="png")[..., :3]
+    assert a.shape == b.shape
+    assert np.abs(a - b).mean() < 0.01
+    with pytest.raises(ValueError, match="colors must be at most 256"):
+        static_slider(lambda v: raw, {"v": [1]}, colors=1000)

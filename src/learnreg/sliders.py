@@ -47,7 +47,7 @@ import numpy as np
 
 from ._validate import check_int
 
-__all__ = ["StaticSlider", "static_slider", "reset_ids", "png_size", "MAX_FRAMES"]
+__all__ = ["StaticSlider", "static_slider", "reset_ids", "png_size", "glue_figure", "MAX_FRAMES"]
 
 #: Largest number of frames one slider may hold (keeps the page weight reasonable).
 MAX_FRAMES = 64
@@ -88,22 +88,35 @@ def _default_format(value) -> str:
     return str(value)
 
 
-def _to_png(result, dpi: int | None, what: str) -> bytes:
+def _quantize(png: bytes, colors: int) -> bytes:
+    """The PNG reduced to an adaptive palette of ``colors`` colours (no dithering; deterministic)."""
+    from PIL import Image
+
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    img = img.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    img.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def _to_png(result, dpi: int | None, colors: int | None, what: str) -> bytes:
     """PNG bytes of a plotting function's result (a matplotlib Figure or PNG bytes)."""
-    if isinstance(result, (bytes, bytearray)):
-        png_size(bytes(result))
-        return bytes(result)
     from matplotlib.figure import Figure
 
-    if isinstance(result, Figure):
+    if isinstance(result, (bytes, bytearray)):
+        png_size(bytes(result))
+        png = bytes(result)
+    elif isinstance(result, Figure):
         import matplotlib.pyplot as plt
 
         buf = io.BytesIO()
         # no "Software" text chunk: identical figures give identical bytes
         result.savefig(buf, format="png", dpi=dpi or result.dpi, metadata={"Software": None})
         plt.close(result)
-        return buf.getvalue()
-    raise ValueError(f"plot must return a matplotlib Figure or PNG bytes; for {what} it returned {type(result).__name__}")
+        png = buf.getvalue()
+    else:
+        raise ValueError(f"plot must return a matplotlib Figure or PNG bytes; for {what} it returned {type(result).__name__}")
+    return png if colors is None else _quantize(png, colors)
 
 
 @dataclass(frozen=True)
@@ -208,6 +221,7 @@ def static_slider(
     initial: Mapping | None = None,
     alt: str = "",
     dpi: int | None = None,
+    colors: int | None = 128,
     max_frames: int = MAX_FRAMES,
 ) -> StaticSlider:
     r"""Render ``plot`` on every point of ``grid`` and return a self-contained slider.
@@ -233,6 +247,10 @@ def static_slider(
         Alternative text of the image; the current label is appended.
     dpi : int, optional
         Resolution of frames drawn from a Figure (default: the figure's dpi).
+    colors : int or None
+        Store each frame with an adaptive palette of this many colours (2 to
+        256), which makes line plots about three times smaller; ``None`` keeps
+        the PNGs as drawn.
     max_frames : int
         Refuse grids with more frames than this (page weight).
 
@@ -272,6 +290,8 @@ def static_slider(
         raise ValueError(f"grid has {n_frames} frames ({' x '.join(map(str, shape))}); at most max_frames = {max_frames}")
     if dpi is not None:
         dpi = check_int(dpi, "dpi", minimum=1)
+    if colors is not None:
+        colors = check_int(colors, "colors", minimum=2, maximum=256)
     for arg, mapping in (("labels", labels), ("formats", formats), ("initial", initial)):
         if mapping is not None:
             if not isinstance(mapping, Mapping):
@@ -304,7 +324,7 @@ def static_slider(
     for idx in itertools.product(*(range(m) for m in shape)):
         params = {name: values[r][i] for r, (name, i) in enumerate(zip(names, idx))}
         text = ", ".join(f"{labels.get(n, n)} = {fmt(n, v)}" for n, v in params.items())
-        png = _to_png(plot(**params), dpi, text)
+        png = _to_png(plot(**params), dpi, colors, text)
         if size is None:
             size = png_size(png)
         elif png_size(png) != size:
@@ -355,3 +375,29 @@ def static_slider(
         initial=first,
         html=out,
     )
+
+
+def glue_figure(key: str, fig) -> None:
+    """Store ``fig`` under ``key`` for the book's landing-page gallery (myst-nb ``glue``).
+
+    The figure is not displayed a second time. Where myst-nb is not installed
+    (for example on Colab, which installs only the package), nothing happens.
+
+    Parameters
+    ----------
+    key : str
+        Glue key, e.g. ``"gallery-ch1"``; the landing page pastes it with
+        ``{glue} gallery-ch1`` and ``:doc:`` pointing to the chapter.
+    fig : matplotlib Figure
+    """
+    if not isinstance(key, str) or not _NAME.match(key.replace("-", "_")):
+        raise ValueError(f"key must be a name of letters, digits, '-' and '_', got {key!r}")
+    from matplotlib.figure import Figure
+
+    if not isinstance(fig, Figure):
+        raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    try:
+        from myst_nb import glue
+    except ImportError:  # pragma: no cover - depends on the environment
+        return
+    glue(key, fig, display=False)

@@ -1,0 +1,254 @@
+"""The built book in a real browser (headless Chromium, driven by Playwright).
+
+Checks, on the built pages in ``_build/html``:
+
+* the static sliders respond: moving a range input swaps the image for a
+  different frame that decodes, and the label shows the new parameter values;
+* the math is typeset (every Sphinx math element holds a MathJax ``mjx-container``);
+* no page logs a JavaScript error, apart from the two harmless ones every
+  Jupyter Book 1 page logs (a THEBE_JS_URL redeclaration and a missing favicon).
+
+The same check function is run on a page whose slider frames were removed,
+and must report the failure, so a broken slider cannot pass unnoticed.
+
+The built-book tests need ``make book`` first. They skip when the book is not
+built, or when Chromium or Playwright is missing, unless LEARNREG_REQUIRE_BUILD=1
+(as in CI), where that is a failure. Playwright drives Debian's system
+Chromium; it never downloads a browser.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+CHROMIUM = os.environ.get("LEARNREG_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+REQUIRED = os.environ.get("LEARNREG_REQUIRE_BUILD") == "1"
+
+#: Console errors that every Jupyter Book 1 page logs and that are not ours.
+HARMLESS = (
+    re.compile(r"THEBE_JS_URL.*already been declared|already been declared.*THEBE_JS_URL"),
+    re.compile(r"favicon"),
+)
+
+#: Chapters whose main interactive figure has a static slider.
+CHAPTERS_WITH_SLIDERS = ("notebooks/01_operators.html", "notebooks/04_paradigms.html", "notebooks/06_frames.html")
+
+
+def _skip_or_fail(msg: str):
+    if REQUIRED:
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
+@dataclass
+class PageReport:
+    """What the browser saw on one page."""
+
+    errors: list[str] = field(default_factory=list)
+    math_elements: int = 0
+    untypeset_math: int = 0
+    sliders: int = 0
+    slider_problems: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        out = [f"JavaScript error: {e}" for e in self.errors] + list(self.slider_problems)
+        if self.untypeset_math:
+            out.append(f"{self.untypeset_math} of {self.math_elements} math elements are not typeset")
+        return out
+
+
+def _harmless(text: str, url: str = "") -> bool:
+    return any(p.search(text) or p.search(url) for p in HARMLESS)
+
+
+_MOVE_SLIDERS = """async () => {
+  const problems = [];
+  const roots = Array.from(document.querySelectorAll("div.learnreg-slider"));
+  for (const root of roots) {
+    const img = root.querySelector("img.learnreg-slider-frame");
+    const label = root.querySelector(".learnreg-slider-label");
+    const inputs = Array.from(root.querySelectorAll("input.learnreg-slider-input"));
+    if (!img || !label || inputs.length === 0) { problems.push(root.id + ": image, label or range input missing"); continue; }
+    for (const input of inputs) {
+      const max = parseInt(input.max, 10);
+      if (max === 0) { continue; }
+      const before = { src: img.src, label: label.textContent, value: input.value };
+      input.value = String(parseInt(input.value, 10) === max ? 0 : max);
+      let thrown = null;
+      try { input.dispatchEvent(new Event("input", { bubbles: true })); } catch (e) { thrown = String(e); }
+      try { await img.decode(); } catch (e) { problems.push(root.id + ": the new frame does not decode (" + input.dataset.param + ")"); }
+      if (img.src === before.src) { problems.push(root.id + ": moving " + input.dataset.param + " did not change the image"); }
+      if (img.naturalWidth === 0) { problems.push(root.id + ": the image is empty after moving " + input.dataset.param); }
+      if (label.textContent === before.label) { problems.push(root.id + ": moving " + input.dataset.param + " did not change the label"); }
+      input.value = before.value;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+  }
+  return { count: roots.length, problems: problems };
+}"""
+
+_MATH = """() => {
+  const els = Array.from(document.querySelectorAll("span.math, div.math"));
+  return { total: els.length, untypeset: els.filter(e => !e.querySelector("mjx-container")).length };
+}"""
+
+
+def inspect_page(browser, path: Path) -> PageReport:
+    """Open ``path`` in ``browser``, move every static slider, and report what went wrong."""
+    report = PageReport()
+    page = browser.new_page()
+
+    def on_console(msg):
+        if msg.type == "error" and not _harmless(msg.text, (msg.location or {}).get("url", "")):
+            report.errors.append(msg.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: report.errors.append(str(exc)))
+    page.on("requestfailed", lambda req: None if _harmless(req.url) else report.errors.append(f"failed to load {req.url}"))
+    try:
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        if page.evaluate("() => !!document.querySelector('span.math, div.math')"):
+            page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise", timeout=20000)
+            page.evaluate("() => MathJax.startup.promise")
+        math = page.evaluate(_MATH)
+        report.math_elements, report.untypeset_math = math["total"], math["untypeset"]
+        result = page.evaluate(_MOVE_SLIDERS)
+        report.sliders = result["count"]
+        report.slider_problems = result["problems"]
+    finally:
+        page.close()
+    return report
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _skip_or_fail("playwright is not installed (it is in the test extra)")
+    if not Path(CHROMIUM).is_file():
+        _skip_or_fail(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--allow-file-access-from-files"],
+        )
+        yield b
+        b.close()
+
+
+def _built_pages() -> list[Path]:
+    if not HTML.is_dir():
+        _skip_or_fail("the book has not been built; run `make book` first")
+    pages = sorted(p for p in HTML.rglob("*.html") if p.name not in {"genindex.html", "search.html"})
+    assert pages
+    return pages
+
+
+def _slider_page(body: str) -> str:
+    return f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>t</title></head><body>{body}</body></html>"
+
+
+def _strip_frames(text: str) -> str:
+    """Remove every frame of every static slider on a page (the JSON frame arrays)."""
+
+    def empty(m):
+        return m.group(1) + re.sub(r'"[^"]*"', '""', m.group(2)) + m.group(3)
+
+    out, n = re.subn(r'("frames":\[)(.*?)(\])', empty, text, flags=re.S)
+    assert n > 0, "no slider frames found to strip"
+    return out
+
+
+# --- the check itself, on a page made by the package (needs only the browser) ----------------
+
+
+def _standalone(tmp_path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from learnreg.sliders import static_slider
+
+    def plot(a, b):
+        fig, ax = plt.subplots(figsize=(3, 2), dpi=50)
+        ax.plot([0, 1], [0, a * b])
+        ax.set_title(f"a = {a}, b = {b}")
+        return fig
+
+    s = static_slider(plot, {"a": [1, 2, 3], "b": [1, 2]})
+    path = tmp_path / "slider.html"
+    path.write_text(_slider_page(s.html), encoding="utf-8")
+    return path
+
+
+def test_a_package_slider_works_in_the_browser(browser, tmp_path):
+    report = inspect_page(browser, _standalone(tmp_path))
+    assert report.sliders == 1
+    assert not report.problems, report.problems
+
+
+def test_the_check_fails_when_the_frames_are_removed(browser, tmp_path):
+    path = _standalone(tmp_path)
+    path.write_text(_strip_frames(path.read_text(encoding="utf-8")), encoding="utf-8")
+    report = inspect_page(browser, path)
+    assert report.sliders == 1
+    assert any("missing" in e for e in report.errors), report.errors
+    assert any("did not change the image" in p for p in report.slider_problems), report.slider_problems
+
+
+# --- the built book ---------------------------------------------------------------------------
+
+
+def test_built_pages_typeset_math_and_log_no_javascript_errors(browser):
+    bad = {}
+    typeset = 0
+    for page in _built_pages():
+        report = inspect_page(browser, page)
+        typeset += report.math_elements - report.untypeset_math
+        if report.problems:
+            bad[page.relative_to(HTML).as_posix()] = report.problems
+    assert not bad, bad
+    assert typeset > 0, "no typeset math found on any page"
+
+
+def test_static_sliders_in_the_chapters_respond(browser):
+    pages = {p.relative_to(HTML).as_posix(): p for p in _built_pages()}
+    checked = 0
+    for name in CHAPTERS_WITH_SLIDERS:
+        if name not in pages:
+            continue
+        report = inspect_page(browser, pages[name])
+        assert report.sliders >= 1, f"{name}: no static slider on the page"
+        assert not report.slider_problems, (name, report.slider_problems)
+        checked += 1
+    assert checked > 0, "none of the chapters with static sliders is built"
+
+
+def test_a_built_page_with_its_frames_removed_fails_the_check(browser, tmp_path):
+    pages = {p.relative_to(HTML).as_posix(): p for p in _built_pages()}
+    name = next((n for n in CHAPTERS_WITH_SLIDERS if n in pages), None)
+    if name is None:
+        _skip_or_fail("none of the chapters with static sliders is built")
+    original = pages[name]
+    text = original.read_text(encoding="utf-8")
+    # keep the relative links to _static working from the copy
+    base = f'<base href="{original.parent.resolve().as_uri()}/">'
+    text = text.replace("<head>", "<head>" + base, 1)
+    intact = tmp_path / "intact.html"
+    intact.write_text(text, encoding="utf-8")
+    stripped = tmp_path / "stripped.html"
+    stripped.write_text(_strip_frames(text), encoding="utf-8")
+    assert not inspect_page(browser, intact).slider_problems  # the copy itself is fine
+    report = inspect_page(browser, stripped)
+    assert report.slider_problems and report.errors, "removing the frames went unnoticed"
