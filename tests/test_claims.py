@@ -103,3 +103,30 @@ def test_bad_input_raises_value_error(tmp_path, kwargs):
 def test_bad_ledger_arguments(tmp_path, chapter, notebook):
     with pytest.raises(ValueError):
         ClaimLedger(chapter=chapter, notebook=notebook, directory=tmp_path)
+
+
+def test_sphinx_extension_collects_claims_from_rendered_html(tmp_path):
+    """The ledger is read from the claims' HTML as the pages show it, failures included."""
+    from types import SimpleNamespace
+
+    from docutils import nodes
+
+    from learnreg import sphinxext
+
+    ledger = ClaimLedger(chapter=3, notebook="03_x", directory=tmp_path)
+    good = ledger.record("ch3-a", 'quotes " and <tags>', 0.5, 0.5, 0.01)
+    bad = ledger.record("ch3-b", "fails", float("nan"), 1.0, 0.1)
+    doc = nodes.document(None, None)
+    doc += nodes.raw("", good._repr_html_(), format="html")
+    doc += nodes.raw("", "<p>unrelated</p>" + bad._repr_html_(), format="html")
+    doc += nodes.raw("", good._repr_html_(), format="latex")  # ignored: not HTML
+    env = SimpleNamespace(docname="notebooks/03_x")
+    sphinxext._collect(SimpleNamespace(env=env), doc)
+    records = sphinxext._records(env)
+    assert [r["id"] for r in records] == ["ch3-a", "ch3-b"]
+    assert records[0]["statement"] == 'quotes " and <tags>' and records[0]["passed"] is True
+    assert records[1]["passed"] is False and records[1]["measured"] == "nan"
+    assert all(r["docname"] == "notebooks/03_x" for r in records)
+    # re-reading the page without claims removes them
+    sphinxext._collect(SimpleNamespace(env=env), nodes.document(None, None))
+    assert sphinxext._records(env) == []

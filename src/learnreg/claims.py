@@ -7,12 +7,13 @@ figure that shows it::
     ledger.record("ch1-int-sv", "s_k of integration match 1/((k-1/2)pi)",
                   measured=err, expected=0.0, tolerance=1e-3, kind="abs")
 
-Each record is checked at once, shown in the notebook (PASS or FAIL, with the
-numbers), and written to ``<claims dir>/<notebook>.json``. The notebook file is
-rewritten after every record, atomically, so a re-executed notebook replaces
-its old claims. When the book is built, :mod:`learnreg.sphinxext` collects the
-files into ``_build/claims.json`` and the ledger page; the test suite fails if
-any claim fails.
+Each record is checked at once and shown in the notebook (PASS or FAIL, with
+the numbers); the HTML form of the claim carries the full record, so the book
+build (:mod:`learnreg.sphinxext`) collects the ledger from the executed pages
+themselves, cached or not. Each record is also written to
+``<claims dir>/<notebook>.json`` (rewritten atomically after every record, so
+a re-executed notebook replaces its old claims); the test suite reads these
+files and fails if any claim fails.
 
 The claims folder is ``$LEARNREG_CLAIMS_DIR`` if set; otherwise
 ``_build/claims`` under the book's root (the nearest parent folder holding
@@ -94,6 +95,10 @@ class Claim:
             "min": f"measured ≥ {e}" + (f" − {t}" if self.tolerance else ""),
         }[self.kind]
 
+    def to_record(self) -> dict:
+        """The claim as a JSON-serialisable dict (non-finite numbers as strings)."""
+        return {**asdict(self), "measured": _json_number(self.measured)}
+
     def __repr__(self) -> str:
         mark = "PASS" if self.passed else "FAIL"
         return f"[{mark}] {self.id}: {self.statement} — measured {_fmt(self.measured)}; {self.relation}"
@@ -101,8 +106,9 @@ class Claim:
     def _repr_html_(self) -> str:
         colour = "#1b7837" if self.passed else "#b2182b"
         mark = "✔ PASS" if self.passed else "✘ FAIL"
+        record = html.escape(json.dumps(self.to_record(), ensure_ascii=False), quote=True)
         return (
-            f'<div class="learnreg-claim" id="claim-{html.escape(self.id)}" '
+            f'<div class="learnreg-claim" id="claim-{html.escape(self.id)}" data-claim="{record}" '
             f'style="border-left:4px solid {colour};padding:2px 8px;margin:4px 0">'
             f'<strong style="color:{colour}">{mark}</strong> <code>{html.escape(self.id)}</code>: '
             f"{html.escape(self.statement)}<br><small>measured {html.escape(_fmt(self.measured))}; "
@@ -219,7 +225,7 @@ class ClaimLedger:
 
     def _write(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
-        records = [{**asdict(c), "measured": _json_number(c.measured)} for c in self._claims.values()]
+        records = [c.to_record() for c in self._claims.values()]
         fd, tmp = tempfile.mkstemp(prefix=self.notebook + ".", suffix=".tmp", dir=self.directory)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(records, fh, indent=1, ensure_ascii=False)

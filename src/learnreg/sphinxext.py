@@ -1,34 +1,43 @@
 """Sphinx extension that turns the recorded claims into the ledger page.
 
+The claims are read from the executed pages themselves: every claim a notebook
+records is displayed as HTML that carries its full record (see
+:meth:`learnreg.claims.Claim._repr_html_`). When a document is read, its
+claims are stored in the build environment; so the ledger always matches what
+the chapters show, whether a notebook was just executed or served from the
+execution cache.
+
 Directives
 ----------
 ``claims-ledger``
-    Replaced, after every notebook has executed, by a table of all claims:
-    id, chapter, statement, measured, expected, tolerance, pass/fail and a
-    link to the place in the chapter where the claim is shown.
+    Replaced, once every page has been read, by a table of all claims:
+    id, chapter, statement, measured, expected, tolerance, relation,
+    pass/fail and a link to the claim in its chapter.
 ``claims-summary``
     Replaced by one sentence: how many claims there are and how many pass.
 
-Claims are read from ``$LEARNREG_CLAIMS_DIR`` if set, else from ``claims/``
-next to the HTML folder (where notebooks executed inside the book write them).
 At the end of the build the claims are written to ``_build/claims.json`` (next
-to the HTML folder). A failed claim, a chapter notebook without a claims file,
-or an empty ledger is reported as a warning, so that a build with ``-W`` fails.
+to the HTML folder). A failed claim, a duplicated claim id, a chapter notebook
+without claims, or an empty ledger is reported as a warning, so that a build
+with ``-W`` fails.
 """
 
 from __future__ import annotations
 
+import html
 import json
-import os
+import re
 from pathlib import Path
 
 from docutils import nodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from .claims import _fmt, load_claims
+from .claims import _fmt
 
 logger = logging.getLogger(__name__)
+
+_DATA = re.compile(r'<div class="learnreg-claim"[^>]*\bdata-claim="([^"]*)"')
 
 
 class _ledger_placeholder(nodes.General, nodes.Element):
@@ -61,16 +70,33 @@ class ClaimsSummaryDirective(SphinxDirective):
         return [_summary_placeholder()]
 
 
-def _claims_folder(app) -> Path:
-    env = os.environ.get("LEARNREG_CLAIMS_DIR")
-    return Path(env) if env else Path(app.outdir).parent / "claims"
+def _collect(app, doctree):
+    """Store the claims displayed on the page just read."""
+    env = app.env
+    found = []
+    for node in doctree.findall(nodes.raw):
+        if "html" not in node.get("format", ""):
+            continue
+        for payload in _DATA.findall(node.astext()):
+            try:
+                record = json.loads(html.unescape(payload))
+            except json.JSONDecodeError as exc:
+                logger.warning(f"claims ledger: unreadable claim in {env.docname}: {exc}", location=node)
+                continue
+            record["docname"] = env.docname
+            found.append(record)
+    claims = getattr(env, "learnreg_claims", {})
+    if found:
+        claims[env.docname] = found
+    else:
+        claims.pop(env.docname, None)
+    env.learnreg_claims = claims
 
 
-def _records(app) -> list[dict]:
-    folder = _claims_folder(app)
-    if not folder.is_dir():
-        return []
-    return load_claims(folder)
+def _records(env) -> list[dict]:
+    claims = getattr(env, "learnreg_claims", {})
+    records = [r for doc in sorted(claims) for r in claims[doc]]
+    return sorted(records, key=lambda r: (r["chapter"], r["docname"]))  # stable: page order kept
 
 
 def _table(app, fromdocname: str, records: list[dict]) -> nodes.table:
@@ -90,12 +116,8 @@ def _table(app, fromdocname: str, records: list[dict]) -> nodes.table:
     tbody = nodes.tbody()
     for r in records:
         row = nodes.row()
-        docname = f"notebooks/{r['notebook']}"
         anchor = r.get("figure") or f"claim-{r['id']}"
-        try:
-            uri = app.builder.get_relative_uri(fromdocname, docname) + "#" + anchor
-        except Exception:  # pragma: no cover - non-HTML builders
-            uri = "#"
+        uri = app.builder.get_relative_uri(fromdocname, r["docname"]) + "#" + anchor
         measured = r["measured"]
         cells = [
             nodes.literal(text=r["id"]),
@@ -121,7 +143,7 @@ def _resolve(app, doctree, fromdocname):
     placeholders = list(doctree.findall(_ledger_placeholder)) + list(doctree.findall(_summary_placeholder))
     if not placeholders:
         return
-    records = _records(app)
+    records = _records(app.env)
     n_pass = sum(bool(r["passed"]) for r in records)
     for node in placeholders:
         if isinstance(node, _ledger_placeholder):
@@ -132,7 +154,7 @@ def _resolve(app, doctree, fromdocname):
         else:
             chapters = len({r["chapter"] for r in records})
             text = (
-                f"{len(records)} numerical claims from {chapters} chapters are recorded; "
+                f"{len(records)} numerical claims from {chapters} chapter{'s' if chapters != 1 else ''} are recorded; "
                 f"{n_pass} pass and {len(records) - n_pass} fail."
             )
             node.replace_self(nodes.paragraph(text=text))
@@ -143,34 +165,40 @@ def _always_outdated(app, env, added, changed, removed):
 
 
 def _purge(app, env, docname):
-    docs = getattr(env, "learnreg_ledger_docs", set())
-    docs.discard(docname)
+    getattr(env, "learnreg_ledger_docs", set()).discard(docname)
+    getattr(env, "learnreg_claims", {}).pop(docname, None)
 
 
 def _merge(app, env, docnames, other):
     env.learnreg_ledger_docs = getattr(env, "learnreg_ledger_docs", set()) | getattr(
         other, "learnreg_ledger_docs", set()
     )
+    claims = getattr(env, "learnreg_claims", {})
+    claims.update({d: c for d, c in getattr(other, "learnreg_claims", {}).items() if d in docnames})
+    env.learnreg_claims = claims
 
 
 def _finish(app, exception):
     if exception is not None or app.builder.format != "html":
         return
-    records = _records(app)
+    records = _records(app.env)
     out = Path(app.outdir).parent / "claims.json"
     out.write_text(json.dumps(records, indent=1, ensure_ascii=False), encoding="utf-8")
     if not records:
         logger.warning("claims ledger: no claims were recorded")
+    ids = [r["id"] for r in records]
+    for dup in sorted({i for i in ids if ids.count(i) > 1}):
+        logger.warning(f"claims ledger: claim id {dup} is used more than once")
     for r in records:
         if not r["passed"]:
             logger.warning(
                 f"claims ledger: claim {r['id']} FAILED (measured {r['measured']}, "
                 f"expected {r['expected']}, tolerance {r['tolerance']}, {r['kind']})"
             )
-    folder = _claims_folder(app)
+    with_claims = set(getattr(app.env, "learnreg_claims", {}))
     for docname in sorted(app.env.found_docs):
-        if docname.startswith("notebooks/") and not (folder / f"{Path(docname).name}.json").is_file():
-            logger.warning(f"claims ledger: {docname} recorded no claims file in {folder.name}/")
+        if docname.startswith("notebooks/") and docname not in with_claims:
+            logger.warning(f"claims ledger: {docname} shows no claims")
 
 
 def setup(app):
@@ -178,9 +206,10 @@ def setup(app):
     app.add_node(_summary_placeholder)
     app.add_directive("claims-ledger", ClaimsLedgerDirective)
     app.add_directive("claims-summary", ClaimsSummaryDirective)
+    app.connect("doctree-read", _collect)
     app.connect("doctree-resolved", _resolve)
     app.connect("env-get-outdated", _always_outdated)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("build-finished", _finish)
-    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "2", "env_version": 2, "parallel_read_safe": True, "parallel_write_safe": True}
