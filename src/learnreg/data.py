@@ -23,6 +23,7 @@ __all__ = [
     "white_noise",
     "piecewise_constant",
     "ornstein_uhlenbeck",
+    "reversed_brownian_motion",
     "ellipse_phantoms",
     "shepp_logan",
     "cartoon_images",
@@ -183,6 +184,29 @@ def ornstein_uhlenbeck(
     for i in range(1, n):
         x[:, i] = rho * x[:, i - 1] + c * z[:, i]
     return std * x
+
+
+def reversed_brownian_motion(n: int, n_samples: int, rng: np.random.Generator) -> np.ndarray:
+    r"""Samples of :math:`x(t) = W(1-t)` on the grid :math:`t_i = (i+\tfrac12)/n`, W a Brownian motion.
+
+    A data set that is *not* built from the operator's SVD, yet has a known
+    spectrum in the singular basis of integration: the covariance
+    :math:`\min(1-s, 1-t)` has the Karhunen–Loève functions
+    :math:`\sqrt2\cos((k-\tfrac12)\pi t)`, which are the :math:`u_k` of
+    :math:`(Ax)(t)=\int_0^t x`, with eigenvalues
+    :math:`\Pi_k = ((k-\tfrac12)\pi)^{-2}`, a smoothness :math:`b = 2`.
+    Discretised as reversed cumulative sums of independent
+    :math:`N(0, h)` increments, :math:`h = 1/n`.
+
+    Returns
+    -------
+    ndarray, shape (K, n)
+    """
+    n = check_int(n, "n", minimum=2)
+    n_samples = check_int(n_samples, "n_samples", minimum=1)
+    check_rng(rng)
+    inc = rng.standard_normal((n_samples, n)) * np.sqrt(1.0 / n)
+    return np.cumsum(inc[:, ::-1], axis=1)[:, ::-1]
 
 
 def _ellipse_image(n: int, ellipses) -> np.ndarray:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import zeta
 
+from .data import reversed_brownian_motion
 from ._validate import as_array, check_int, check_real, check_rng
 from .fitting import PowerLawFit, fit_power_law
 from .spectral import empirical_filter
@@ -249,24 +250,3 @@ def sampled_rate_errors(cx_train, cax_train, ce_train, cx_test, cax_test, ce_tes
     return errors, filters
 
 
-def reversed_brownian_motion(n: int, n_samples: int, rng: np.random.Generator) -> np.ndarray:
-    r"""Samples of :math:`x(t) = W(1-t)` on the grid :math:`t_i = (i+\tfrac12)/n`, W a Brownian motion.
-
-    A data set that is *not* built from the operator's SVD, yet has a known
-    spectrum in the singular basis of integration: the covariance
-    :math:`\min(1-s, 1-t)` has the Karhunen–Loève functions
-    :math:`\sqrt2\cos((k-\tfrac12)\pi t)`, which are the :math:`u_k` of
-    :math:`(Ax)(t)=\int_0^t x`, with eigenvalues
-    :math:`\Pi_k = ((k-\tfrac12)\pi)^{-2}`, a smoothness :math:`b = 2`.
-    Discretised as reversed cumulative sums of independent
-    :math:`N(0, h)` increments, :math:`h = 1/n`.
-
-    Returns
-    -------
-    ndarray, shape (K, n)
-    """
-    n = check_int(n, "n", minimum=2)
-    n_samples = check_int(n_samples, "n_samples", minimum=1)
-    check_rng(rng)
-    inc = rng.standard_normal((n_samples, n)) * np.sqrt(1.0 / n)
-    return np.cumsum(inc[:, ::-1], axis=1)[:, ::-1]
