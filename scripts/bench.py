@@ -1,0 +1,440 @@
+"""Benchmark the book on this machine and write ``_build/bench.json`` (``make bench``).
+
+Usage::
+
+    .venv/bin/python scripts/bench.py                 # everything (several minutes on an idle 2-core machine)
+    .venv/bin/python scripts/bench.py --quick         # no builds, smaller sizes: a smoke test of this script
+    .venv/bin/python scripts/bench.py --only 01_operators 04_paradigms   # a subset of the notebooks
+
+Run it on an otherwise idle machine: the numbers are wall-clock times. Then run
+``make book``; the appendix page "Benchmarks and budgets" shows the table next
+to the budgets (see :mod:`learnreg.benchext`, which also defines the schema).
+
+What is measured, and how
+-------------------------
+clean_build_s
+    ``jupyter-book build . --path-output <tmp> -W --keep-going`` into a fresh
+    temporary folder with an empty SVD cache (``$LEARNREG_CACHE_DIR``) and a
+    private claims folder, so the user's ``_build`` and caches are not touched.
+    This is what a fresh clone costs (the package install aside).
+cached_build_s
+    The same command again, nothing changed (jupyter-cache serves every notebook).
+notebooks
+    Every notebook of ``_toc.yml`` runs in a fresh kernel (nbclient), in its own
+    folder, as the book runs it. ``seconds``: kernel start to the end of the last
+    cell. After the last cell a probe cell runs in the same kernel:
+
+    * ``peak_mb``: the kernel's own peak resident set size,
+      ``max(getrusage(RUSAGE_SELF), getrusage(RUSAGE_CHILDREN)).ru_maxrss``
+      (the kernel process and any process it started and waited for);
+    * ``widget_ms`` (interactive notebooks only): the **widget convention**.
+      Every live ipywidgets control (anything with ``options``, or with
+      ``min``/``max``) to which the notebook attached a callback, by
+      ``interactive_output``/``interact`` or ``control.observe(...)``, is moved
+      through up to 12 of its values, evenly spread over its range. Setting
+      ``control.value`` runs the attached callbacks synchronously in the kernel,
+      exactly as a reader's click does (figure rendering included). The time of
+      each assignment is one update. ``widget_ms`` is the median update time
+      of the slowest control; ``widget_controls`` lists every control timed.
+      A notebook needs nothing special for this: a panel whose callback is
+      attached to its controls is found and timed. A notebook without such a
+      control (or with a pure HTML/JavaScript slider) has no ``widget_ms``.
+
+    The notebooks share one SVD cache folder for the whole run: after the clean
+    build it is warm; with ``--quick`` it is the user's cache, in whatever state.
+fit_speed_ratio
+    :func:`learnreg.training.fit_speed_ratio` on the setting of chapter 2
+    (integration, n = 256, Pi_k = k^-2, white noise 1e-2, K = 1000 pairs): time
+    of Adam training until its test risk is within 1 % of the closed-form
+    empirical minimiser's, divided by the time of the closed form. Both in this run.
+svd_compute_s, svd_load_s
+    Radon transform at 64x64 pixels (``--quick``: 32x32): dense SVD computed
+    with the cache off, then stored in a temporary cache and loaded by a fresh
+    operator (median of 3 loads, including the checksum verification). The
+    loaded arrays must equal the computed ones bit for bit.
+adversarial
+    Exact adversarial training (:func:`learnreg.adversarial.box_filter`,
+    :func:`~learnreg.adversarial.l2_filter`) against generic PGD training
+    (:func:`~learnreg.adversarial.pgd_training`, 1500 outer steps of 10 inner
+    steps) on the setting of chapter 5 (diagonal model s_k = 1/k, Pi_k = k^-2,
+    n = 32, K = 300, delta = eps = 0.05), with the remaining objective gap of PGD.
+cnn
+    :func:`learnreg.cnn.benchmark`: training time of one run of each CNN
+    experiment type (100 Adam steps; ``--quick``: 10).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+
+# Single-threaded BLAS, as in the Makefile: bit-reproducible, and on a shared 2-core machine much faster
+# than oversubscribed threads. It must be set before numpy is imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))  # a fresh clone without an editable install still works
+
+import numpy as np  # noqa: E402
+
+from learnreg.benchext import budget_rows, validate_bench  # noqa: E402
+
+PROBE_MARK = "__LEARNREG_BENCH__"
+
+#: Runs in the notebook's kernel after its last cell; prints one JSON line.
+PROBE = r'''
+def __learnreg_bench_probe(max_updates=12):
+    import json, resource, statistics, sys, time
+    unit = 1.0 / (1024 * 1024) if sys.platform == "darwin" else 1.0 / 1024   # ru_maxrss: bytes on macOS, KiB on Linux
+    peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) * unit
+    controls = []
+    if "ipywidgets" in sys.modules:
+        import traitlets
+        from ipywidgets.widgets.widget import _instances
+        for w in list(_instances.values()):
+            handlers = getattr(w, "_trait_notifiers", {}).get("value", {}).get("change", [])
+            user = [h for h in handlers if not isinstance(h, traitlets.traitlets.ObserveHandler)]
+            if not user or getattr(w, "disabled", False) or not w.has_trait("value"):
+                continue
+            if w.has_trait("options"):
+                values = list(getattr(w, "_options_values", ()))
+            elif w.has_trait("min") and w.has_trait("max"):
+                lo, hi = w.min, w.max
+                step = w.step if w.has_trait("step") and w.step else None
+                grid = [lo + (hi - lo) * i / (max_updates - 1) for i in range(max_updates)]
+                if step:
+                    grid = [lo + round((v - lo) / step) * step for v in grid]
+                if w.has_trait("base"):      # FloatLogSlider: min/max/step are exponents
+                    grid = [w.base ** v for v in grid]
+                if isinstance(w.value, int):
+                    grid = [int(round(v)) for v in grid]
+                values = grid
+            else:
+                continue
+            if len(values) > max_updates:
+                values = [values[round(i * (len(values) - 1) / (max_updates - 1))] for i in range(max_updates)]
+            original, times = w.value, []
+            for v in values:
+                if v == w.value:
+                    continue
+                t0 = time.perf_counter()
+                w.value = v
+                times.append(time.perf_counter() - t0)
+            if w.value != original:
+                w.value = original
+            if times:
+                controls.append({"control": f"{type(w).__name__} {getattr(w, 'description', '')!s}".strip(),
+                                 "updates": len(times), "median_ms": 1e3 * statistics.median(times),
+                                 "max_ms": 1e3 * max(times)})
+    print("__LEARNREG_BENCH__" + json.dumps({"peak_mb": peak_mb, "controls": controls}))
+
+__learnreg_bench_probe()
+del __learnreg_bench_probe
+'''
+
+
+# ---------------------------------------------------------------------------
+# pure helpers (unit-tested in tests/test_bench.py)
+# ---------------------------------------------------------------------------
+
+
+def parse_probe_output(text: str) -> dict:
+    """Return the JSON object printed by :data:`PROBE` in ``text`` (the probe cell's stdout).
+
+    Raises
+    ------
+    ValueError
+        If no probe line is found, or it is not valid JSON with a numeric ``peak_mb``.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a string, got {type(text).__name__}")
+    lines = [ln for ln in text.splitlines() if ln.startswith(PROBE_MARK)]
+    if not lines:
+        raise ValueError("text holds no benchmark probe line")
+    try:
+        data = json.loads(lines[-1][len(PROBE_MARK):])
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"the probe line is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("peak_mb"), (int, float)):
+        raise ValueError("the probe line must hold an object with a numeric 'peak_mb'")
+    data.setdefault("controls", [])
+    return data
+
+
+def notebook_record(name: str, seconds: float, probe: dict, error: str | None = None) -> dict:
+    """One entry of ``notebooks``: name, seconds, peak_mb and, if a control was timed, widget_ms.
+
+    ``widget_ms`` is the median update time of the slowest control.
+    """
+    rec = {"name": name, "seconds": round(float(seconds), 3), "peak_mb": round(float(probe["peak_mb"]), 1)}
+    controls = probe.get("controls", [])
+    if controls:
+        rec["widget_ms"] = round(max(float(c["median_ms"]) for c in controls), 2)
+        rec["widget_controls"] = controls
+    if error:
+        rec["error"] = error
+    return rec
+
+
+def toc_notebooks(toc_path: Path) -> list[str]:
+    """Stems of the notebooks listed in ``_toc.yml``, in reading order."""
+    import yaml
+
+    toc = yaml.safe_load(Path(toc_path).read_text(encoding="utf-8"))
+    files = [toc.get("root", "")]
+    for part in toc.get("parts", []):
+        files += [c["file"] for c in part.get("chapters", [])]
+    return [Path(f).name for f in files if f.startswith("notebooks/")]
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    """Validate ``data`` against the schema and write it to ``path`` atomically."""
+    validate_bench(data)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=1, ensure_ascii=False)
+            fh.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def format_table(data: dict) -> str:
+    """The budget table as plain text (printed at the end of a run)."""
+    rows = budget_rows(data)
+    width = max((len(r["item"]) for r in rows), default=10)
+    lines = [f"{'measurement':<{width}}  {'measured':>12}  {'budget':>10}  result"]
+    for r in rows:
+        m = "n/a" if r["measured"] is None else f"{r['measured']:.4g} {r['unit']}"
+        lines.append(f"{r['item']:<{width}}  {m:>12}  {'<= ' + format(r['budget'], 'g') + ' ' + r['unit']:>10}  "
+                     f"{r['status']}")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# measurements
+# ---------------------------------------------------------------------------
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def run_notebook(path: Path, timeout: int = 900) -> dict:
+    """Execute one notebook in a fresh kernel, then the probe; return its record."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.reset_execution_trackers()
+    error = None
+    t0 = time.perf_counter()
+    with client.setup_kernel():
+        try:
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index, execution_count=client.code_cells_executed + 1)
+        except CellExecutionError as exc:
+            error = str(exc).strip().splitlines()[-1][:300] if str(exc).strip() else "cell execution error"
+        seconds = time.perf_counter() - t0
+        probe_cell = nbformat.v4.new_code_cell(PROBE)
+        nb.cells.append(probe_cell)
+        client.execute_cell(probe_cell, len(nb.cells) - 1)
+    text = "".join(o.get("text", "") for o in probe_cell.outputs if o.get("output_type") == "stream")
+    return notebook_record(path.stem, seconds, parse_probe_output(text), error)
+
+
+def bench_builds(tmp: Path) -> dict:
+    """Clean build into ``tmp`` (empty caches), then a cached rebuild of the same folder."""
+    jb = Path(sys.executable).parent / "jupyter-book"
+    cmd = [str(jb if jb.exists() else "jupyter-book"), "build", str(ROOT), "--path-output", str(tmp),
+           "-W", "--keep-going"]
+    env = dict(os.environ, LEARNREG_CLAIMS_DIR=str(tmp / "_build" / "claims"),
+               LEARNREG_CACHE_DIR=str(tmp / "svd-cache"))
+    env.pop("LEARNREG_BENCH_JSON", None)
+    out = {}
+    for label in ("clean", "cached"):
+        log(f"{label} book build into a temporary folder")
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        dt = time.perf_counter() - t0
+        (tmp / f"build-{label}.log").write_text(proc.stdout, encoding="utf-8")
+        out[f"{label}_build_s"] = round(dt, 2)
+        out[f"{label}_build_ok"] = proc.returncode == 0
+        log(f"{label} build: {dt:.1f} s, exit code {proc.returncode}")
+        if proc.returncode != 0:
+            print("\n".join(proc.stdout.splitlines()[-25:]))
+    return out
+
+
+def bench_svd(n: int) -> dict:
+    """Radon n x n: dense SVD computed (cache off) vs loaded from a cache entry (median of 3)."""
+    from learnreg.cache import CacheWarning, cached_arrays
+    from learnreg.operators import Radon
+
+    op = Radon(n)
+    t0 = time.perf_counter()
+    svd = op.svd(cache=False)
+    compute = time.perf_counter() - t0
+    old = os.environ.get("LEARNREG_CACHE_DIR")
+    with tempfile.TemporaryDirectory(prefix="learnreg-bench-svd-") as d:
+        os.environ["LEARNREG_CACHE_DIR"] = d
+        try:
+            cached_arrays({**op.params, "what": "svd"}, lambda: {"s": svd.s, "U": svd.U, "V": svd.V})
+            loads = []
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", CacheWarning)  # a load must not fall back to computing
+                for _ in range(3):
+                    t0 = time.perf_counter()
+                    loaded = Radon(n).svd()
+                    loads.append(time.perf_counter() - t0)
+            if len(list(Path(d).glob("*.npz"))) != 1:
+                raise RuntimeError("the SVD was recomputed instead of loaded: the cache key of Radon.svd changed")
+            identical = all(np.array_equal(getattr(svd, a), getattr(loaded, a)) for a in "sUV")
+        finally:
+            if old is None:
+                os.environ.pop("LEARNREG_CACHE_DIR", None)
+            else:
+                os.environ["LEARNREG_CACHE_DIR"] = old
+    load = statistics.median(loads)
+    return {"svd_n": n, "svd_compute_s": round(compute, 3), "svd_load_s": round(load, 4),
+            "svd_speedup": round(compute / load, 1), "svd_cache_identical": identical}
+
+
+def bench_fit_speed(quick: bool) -> dict:
+    """Closed-form fit vs Adam to the same test risk (chapter 2's setting)."""
+    from learnreg.data import make_rng, power_law_moments
+    from learnreg.operators import Integration
+    from learnreg.training import fit_speed_ratio
+
+    n = 256
+    s = Integration(n).svd().s
+    res = fit_speed_ratio(s, power_law_moments(n, 2.0), np.full(n, 1e-4), 1000, make_rng(2025),
+                          repeats=1 if quick else 3)
+    return {"fit_speed_ratio": round(res.ratio, 1),
+            "fit_speed": {"closed_form_s": res.closed_form_seconds, "gradient_s": res.gradient_seconds,
+                          "adam_steps": res.n_steps, "reached": res.reached,
+                          "risk_closed_form": res.risk_closed_form, "risk_gradient": res.risk_gradient}}
+
+
+def bench_adversarial(quick: bool) -> list[dict]:
+    """Exact adversarial training vs PGD training (chapter 5's setting)."""
+    from learnreg import adversarial as adv
+    from learnreg.data import make_rng, power_law_moments
+
+    rng = make_rng(2026)
+    n, K, delta, eps = 32, 300, 0.05, 0.05
+    s = np.arange(1, n + 1.0) ** -1.0
+    cx = rng.standard_normal((K, n)) * np.sqrt(power_law_moments(n, 2.0))
+    cy = s * cx + delta * rng.standard_normal((K, n))
+    outer = 300 if quick else 1500
+    rows = []
+    for which in adv.ADVERSARIES:
+        t0 = time.perf_counter()
+        g_exact = adv.box_filter(cx, cy, eps) if which == "box" else adv.l2_filter(cx, cy, eps)
+        t_exact = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        res = adv.pgd_training(cx, cy, eps, which, rng=rng, outer_steps=outer, inner_steps=10)
+        t_pgd = time.perf_counter() - t0
+        f_ex = float(np.mean(adv.worst_case_errors(g_exact, cx, cy, eps, which)))
+        f_pg = float(np.mean(adv.worst_case_errors(res.g, cx, cy, eps, which)))
+        rows.append({"adversary": which, "exact_s": t_exact, "pgd_s": t_pgd, "ratio": round(t_pgd / t_exact, 1),
+                     "pgd_outer_steps": outer, "objective_gap": f_pg / f_ex - 1})
+    return rows
+
+
+def machine_info() -> dict:
+    return {"cpus": os.cpu_count(), "platform": platform.platform(terse=True), "python": platform.python_version(),
+            "numpy": np.__version__, "openblas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "unset")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="skip the two builds; smaller SVD, PGD and CNN sizes")
+    ap.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="bench only these notebooks (stems)")
+    ap.add_argument("--no-notebooks", action="store_true", help="do not execute the notebooks")
+    ap.add_argument("--output", type=Path, default=ROOT / "_build" / "bench.json")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary build folder")
+    args = ap.parse_args(argv)
+
+    load_start = os.getloadavg()[0]
+    if load_start > 0.5 * (os.cpu_count() or 1):
+        log(f"warning: load average {load_start:.2f}; the machine is busy, so the timings will be pessimistic")
+    data: dict = {"generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "quick": args.quick,
+                  "machine": machine_info(), "clean_build_s": None, "cached_build_s": None}
+    tmp = Path(tempfile.mkdtemp(prefix="learnreg-bench-"))
+    try:
+        if not args.quick:
+            data.update(bench_builds(tmp))
+            os.environ["LEARNREG_CACHE_DIR"] = str(tmp / "svd-cache")  # warm after the clean build
+
+        log("closed-form fit vs Adam")
+        data.update(bench_fit_speed(args.quick))
+        log(f"fit speed ratio {data['fit_speed_ratio']}")
+
+        n_svd = 32 if args.quick else 64
+        log(f"Radon {n_svd}x{n_svd} SVD: compute vs cache load")
+        data.update(bench_svd(n_svd))
+        log(f"SVD compute {data['svd_compute_s']} s, load {data['svd_load_s']} s")
+
+        log("exact vs PGD adversarial training")
+        data["adversarial"] = bench_adversarial(args.quick)
+
+        log("CNN training per experiment")
+        from learnreg.cnn import benchmark as cnn_benchmark
+
+        data["cnn"] = cnn_benchmark(steps=10 if args.quick else 100)
+
+        data["notebooks"] = []
+        if not args.no_notebooks:
+            names = toc_notebooks(ROOT / "_toc.yml")
+            if args.only:
+                unknown = sorted(set(args.only) - {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")})
+                if unknown:
+                    raise SystemExit(f"--only: no such notebook(s): {', '.join(unknown)}")
+                names = list(args.only)
+            os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # figures render, as in the book
+            os.environ["LEARNREG_CLAIMS_DIR"] = str(tmp / "notebook-claims")
+            for name in names:
+                log(f"notebook {name}")
+                rec = run_notebook(ROOT / "notebooks" / f"{name}.ipynb")
+                log(f"  {rec['seconds']:.1f} s, peak {rec['peak_mb']:.0f} MB"
+                    + (f", widget {rec['widget_ms']:.1f} ms" if "widget_ms" in rec else "")
+                    + (f", FAILED: {rec['error']}" if "error" in rec else ""))
+                data["notebooks"].append(rec)
+    finally:
+        if args.keep:
+            log(f"temporary folder kept: {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    data["load_average"] = {"start": round(load_start, 2), "end": round(os.getloadavg()[0], 2)}
+    write_json_atomic(args.output, data)
+    print(format_table(data))
+    log(f"wrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}; "
+        "run `make book` to show it in the book's appendix")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

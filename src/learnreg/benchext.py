@@ -1,0 +1,377 @@
+"""The benchmark table: budgets, the schema of ``_build/bench.json``, and its book page.
+
+``make bench`` (``scripts/bench.py``) measures the book on the machine it runs
+on and writes ``_build/bench.json``. This module holds what both the script and
+the book need:
+
+* :data:`BUDGETS`, the performance budgets of the book (a 2-core machine without
+  GPU, as a free Binder instance): clean full build at most 5 min, cached rebuild
+  at most 15 s, every notebook at most 60 s (the CNN chapter at most 3 min), peak
+  memory of any notebook at most 2 GB, widget updates at most 50 ms (median);
+* :func:`validate_bench`, which checks a benchmark record against the schema;
+* :func:`budget_rows`, which lists every budgeted measurement with its budget
+  and a mark: ``pass``, ``MISS`` or ``not measured``;
+* a Sphinx extension (:func:`setup`) with the directive ``bench-table``. It is
+  replaced by the tables of ``bench.json`` next to the HTML folder (or the file
+  named by ``$LEARNREG_BENCH_JSON``); if there is none, by a note saying that
+  ``make bench`` has not been run. Neither case emits a warning, so the book
+  builds with ``-W`` either way. The page is re-rendered on every build, so a new
+  ``bench.json`` shows up after the next ``make book``.
+
+Schema of ``bench.json`` (a JSON object; times in seconds, memory in MB)::
+
+    clean_build_s, cached_build_s     number or null (null: not measured)
+    fit_speed_ratio                   number or null: Adam time / closed-form time
+    svd_compute_s, svd_load_s         number or null: Radon SVD computed / loaded from the cache
+    notebooks                         list of {name, seconds, peak_mb[, widget_ms]}
+
+Further keys (machine, comparisons, per-experiment timings) are optional and
+shown when present.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+__all__ = [
+    "BUDGETS",
+    "REQUIRED_KEYS",
+    "notebook_time_budget",
+    "budget_status",
+    "validate_bench",
+    "budget_rows",
+    "load_bench",
+    "setup",
+]
+
+#: Budgets of the book (2 cores, no GPU, 2 GB of memory).
+BUDGETS = {
+    "clean_build_s": 300.0,
+    "cached_build_s": 15.0,
+    "notebook_s": 60.0,
+    "cnn_notebook_s": 180.0,
+    "peak_mb": 2048.0,
+    "widget_ms": 50.0,
+}
+
+#: Keys every benchmark record must have.
+REQUIRED_KEYS = ("clean_build_s", "cached_build_s", "fit_speed_ratio", "svd_compute_s", "svd_load_s", "notebooks")
+
+_NOTEBOOK_KEYS = ("name", "seconds", "peak_mb")
+
+
+def notebook_time_budget(name: str) -> float:
+    """Execution-time budget of a notebook in seconds: 180 for the CNN chapter, 60 otherwise."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a non-empty string, got {name!r}")
+    return BUDGETS["cnn_notebook_s"] if "cnn" in name.lower() else BUDGETS["notebook_s"]
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def budget_status(measured, budget) -> str:
+    """``'pass'`` if ``measured <= budget``, ``'MISS'`` if above, ``'not measured'`` if ``measured`` is None.
+
+    Raises
+    ------
+    ValueError
+        If ``budget`` is not a positive finite number, or ``measured`` is neither
+        None nor a finite non-negative number.
+    """
+    if not _is_number(budget) or budget <= 0:
+        raise ValueError(f"budget must be a positive finite number, got {budget!r}")
+    if measured is None:
+        return "not measured"
+    if not _is_number(measured) or measured < 0:
+        raise ValueError(f"measured must be None or a finite non-negative number, got {measured!r}")
+    return "pass" if measured <= budget else "MISS"
+
+
+def _check_optional_number(data: dict, key: str, where: str = "bench") -> None:
+    value = data.get(key)
+    if value is not None and (not _is_number(value) or value < 0):
+        raise ValueError(f"{where}[{key!r}] must be null or a finite non-negative number, got {value!r}")
+
+
+def validate_bench(data) -> dict:
+    """Check a benchmark record against the schema (see the module docstring) and return it.
+
+    Raises
+    ------
+    ValueError
+        Naming the first key that is missing or has the wrong type.
+    """
+    if not isinstance(data, dict):
+        raise ValueError(f"bench must be a JSON object, got {type(data).__name__}")
+    for key in REQUIRED_KEYS:
+        if key not in data:
+            raise ValueError(f"bench must have the key {key!r}")
+    for key in REQUIRED_KEYS[:-1]:
+        _check_optional_number(data, key)
+    notebooks = data["notebooks"]
+    if not isinstance(notebooks, list):
+        raise ValueError(f"bench['notebooks'] must be a list, got {type(notebooks).__name__}")
+    for i, nb in enumerate(notebooks):
+        where = f"bench['notebooks'][{i}]"
+        if not isinstance(nb, dict):
+            raise ValueError(f"{where} must be an object, got {type(nb).__name__}")
+        for key in _NOTEBOOK_KEYS:
+            if key not in nb:
+                raise ValueError(f"{where} must have the key {key!r}")
+        if not isinstance(nb["name"], str) or not nb["name"]:
+            raise ValueError(f"{where}['name'] must be a non-empty string, got {nb['name']!r}")
+        for key in ("seconds", "peak_mb", "widget_ms"):
+            _check_optional_number(nb, key, where)
+    return data
+
+
+def _fmt(value, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    if value == 0:
+        return "0"
+    a = abs(value)
+    if 1e-2 <= a < 1e5:
+        return f"{value:.{digits}g}" if a < 10 ** digits else f"{value:.0f}"
+    return f"{value:.2e}"
+
+
+def budget_rows(data) -> list[dict]:
+    """Every budgeted measurement of a benchmark record with its budget and mark.
+
+    Returns a list of dicts with keys ``item``, ``measured``, ``unit``,
+    ``budget`` and ``status`` (``'pass'``, ``'MISS'`` or ``'not measured'``; a
+    notebook that raised is marked ``'FAILED'``).
+    For notebooks the measurement is the execution time, the peak memory and,
+    for interactive notebooks, the median widget latency.
+    """
+    data = validate_bench(data)
+    rows = []
+
+    def add(item, measured, unit, budget):
+        rows.append(
+            {"item": item, "measured": measured, "unit": unit, "budget": budget,
+             "status": budget_status(measured, budget)}
+        )
+
+    add("clean full build (all notebooks executed)", data["clean_build_s"], "s", BUDGETS["clean_build_s"])
+    add("cached rebuild, nothing changed", data["cached_build_s"], "s", BUDGETS["cached_build_s"])
+    for nb in data["notebooks"]:
+        add(f"{nb['name']}: execution time", nb["seconds"], "s", notebook_time_budget(nb["name"]))
+        if nb.get("error"):
+            rows[-1]["status"] = "FAILED"
+        add(f"{nb['name']}: peak memory", nb["peak_mb"], "MB", BUDGETS["peak_mb"])
+        if "widget_ms" in nb:
+            add(f"{nb['name']}: widget update (median)", nb["widget_ms"], "ms", BUDGETS["widget_ms"])
+    return rows
+
+
+def load_bench(path) -> dict | None:
+    """Read and validate ``bench.json``; None if the file does not exist.
+
+    Raises
+    ------
+    ValueError
+        If the file exists but is not valid JSON or does not match the schema.
+    """
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path.name} is not readable JSON: {exc}") from exc
+    return validate_bench(data)
+
+
+# ---------------------------------------------------------------------------
+# Sphinx extension
+# ---------------------------------------------------------------------------
+
+
+def _bench_path(app) -> Path:
+    env = os.environ.get("LEARNREG_BENCH_JSON")
+    return Path(env) if env else Path(app.outdir).parent / "bench.json"
+
+
+def _table(headers, rows, widths, classes=("learnreg-bench",)):
+    table = nodes.table(classes=list(classes))
+    group = nodes.tgroup(cols=len(headers))
+    table += group
+    for w in widths:
+        group += nodes.colspec(colwidth=w)
+    thead = nodes.thead()
+    row = nodes.row()
+    for h in headers:
+        row += nodes.entry("", nodes.paragraph(text=h))
+    thead += row
+    group += thead
+    tbody = nodes.tbody()
+    for cells in rows:
+        row = nodes.row()
+        for cell in cells:
+            para = nodes.paragraph()
+            para += cell if isinstance(cell, nodes.Node) else nodes.Text(str(cell))
+            row += nodes.entry("", para)
+        tbody += row
+    group += tbody
+    return table
+
+
+def _mark(status: str):
+    return nodes.strong(text=status) if status in ("MISS", "FAILED") else nodes.Text(status)
+
+
+def _render(data: dict, path: Path) -> list:
+    out = []
+    machine = data.get("machine", {})
+    desc = []
+    if machine:
+        desc.append(
+            f"Measured on {machine.get('cpus', '?')} CPU core(s), {machine.get('platform', 'unknown platform')}, "
+            f"Python {machine.get('python', '?')}, numpy {machine.get('numpy', '?')}"
+        )
+    if data.get("generated"):
+        desc.append(f"at {data['generated']}")
+    load = data.get("load_average")
+    if isinstance(load, dict):
+        desc.append(f"load average {_fmt(load.get('start'))} at the start and {_fmt(load.get('end'))} at the end")
+    if data.get("quick"):
+        desc.append("reduced run (--quick): the builds were not measured")
+    if desc:
+        out.append(nodes.paragraph(text="; ".join(desc) + "."))
+
+    rows = budget_rows(data)
+    n_miss = sum(r["status"] == "MISS" for r in rows)
+    n_pass = sum(r["status"] == "pass" for r in rows)
+    out.append(nodes.paragraph(text=f"{n_pass} budgets hold, {n_miss} are missed, "
+                                    f"{len(rows) - n_pass - n_miss} were not measured."))
+    out.append(nodes.rubric(text="Budgets"))
+    out.append(_table(
+        ["measurement", "measured", "budget", "result"],
+        [[r["item"], f"{_fmt(r['measured'])} {r['unit']}" if r["measured"] is not None else "n/a",
+          f"≤ {_fmt(r['budget'])} {r['unit']}", _mark(r["status"])] for r in rows],
+        [50, 15, 15, 12],
+    ))
+
+    comp = []
+    fs = data.get("fit_speed") or {}
+    if data.get("fit_speed_ratio") is not None:
+        extra = ""
+        if fs:
+            extra = (f" (closed form {_fmt(1e3 * fs['closed_form_s'])} ms, Adam {_fmt(1e3 * fs['gradient_s'])} ms "
+                     f"and {fs.get('adam_steps', '?')} steps; target reached: {fs.get('reached')})")
+        comp.append(["learned spectral filter: Adam to the closed form's test risk (+1 %) vs closed form",
+                     f"{_fmt(data['fit_speed_ratio'])} ×" + extra])
+    if data.get("svd_compute_s") is not None and data.get("svd_load_s"):
+        n = data.get("svd_n", 64)
+        comp.append([f"Radon {n}² SVD: computed vs loaded from the cache",
+                     f"{_fmt(data['svd_compute_s'] / data['svd_load_s'])} × "
+                     f"(compute {_fmt(data['svd_compute_s'])} s, load {_fmt(data['svd_load_s'])} s)"])
+    for row in data.get("adversarial", []):
+        comp.append([f"adversarial training ({row['adversary']}): PGD vs exact solver",
+                     f"{_fmt(row['ratio'])} × (exact {_fmt(1e3 * row['exact_s'])} ms, PGD {_fmt(row['pgd_s'])} s, "
+                     f"objective gap {_fmt(row['objective_gap'])})"])
+    if comp:
+        out.append(nodes.rubric(text="Comparisons (ratios of times measured in the same run)"))
+        out.append(_table(["comparison", "ratio"], comp, [55, 45]))
+
+    if data.get("cnn"):
+        out.append(nodes.rubric(text="CNN regularizers: training time per experiment"))
+        out.append(_table(["experiment", "Adam steps", "seconds"],
+                          [[r["name"], r.get("steps", "?"), _fmt(r["seconds"])] for r in data["cnn"]], [60, 15, 15]))
+
+    if data["notebooks"]:
+        out.append(nodes.rubric(text="Notebooks"))
+        out.append(_table(
+            ["notebook", "seconds", "peak memory (MB)", "widget update, median (ms)", "controls timed"],
+            [[nb["name"], _fmt(nb["seconds"]), _fmt(nb["peak_mb"]),
+              _fmt(nb["widget_ms"]) if "widget_ms" in nb else "no widget",
+              str(len(nb.get("widget_controls", []))) if "widget_ms" in nb else ""]
+             for nb in data["notebooks"]],
+            [30, 12, 18, 22, 14],
+        ))
+    return out
+
+
+class _bench_placeholder(nodes.General, nodes.Element):
+    """Replaced by the benchmark tables once the build knows its output folder."""
+
+
+class BenchTableDirective(SphinxDirective):
+    """``bench-table``: the benchmark tables of ``bench.json``, or a note if it is missing."""
+
+    has_content = False
+
+    def run(self):
+        docs = getattr(self.env, "learnreg_bench_docs", set())
+        docs.add(self.env.docname)
+        self.env.learnreg_bench_docs = docs
+        return [_bench_placeholder()]
+
+
+def _note(problem: str | None):
+    """The paragraph shown when there is no usable ``bench.json``."""
+    para = nodes.paragraph()
+    if problem is not None:
+        para += nodes.Text(f"The benchmark file could not be used ({problem}). Run ")
+        para += nodes.literal(text="make bench")
+        para += nodes.Text(" again, then ")
+    else:
+        para += nodes.Text("No benchmark has been run on the machine that built this book. Run ")
+        para += nodes.literal(text="make bench")
+        para += nodes.Text(" (several minutes on an idle machine), then ")
+    para += nodes.literal(text="make book")
+    para += nodes.Text(": this page then shows every measurement next to its budget.")
+    return nodes.note("", para)
+
+
+def _resolve(app, doctree, fromdocname):
+    placeholders = list(doctree.findall(_bench_placeholder))
+    if not placeholders:
+        return
+    path = _bench_path(app)
+    try:
+        data, problem = load_bench(path), None
+    except ValueError as exc:
+        data, problem = None, str(exc)
+    for node in placeholders:
+        if data is not None:
+            node.replace_self(_render(data, path))
+        else:
+            node.replace_self(_note(problem))
+
+
+def _outdated(app, env, added, changed, removed):
+    return sorted(getattr(env, "learnreg_bench_docs", set()) - set(removed))
+
+
+def _purge(app, env, docname):
+    getattr(env, "learnreg_bench_docs", set()).discard(docname)
+
+
+def _merge(app, env, docnames, other):
+    env.learnreg_bench_docs = getattr(env, "learnreg_bench_docs", set()) | getattr(
+        other, "learnreg_bench_docs", set()
+    )
+
+
+def setup(app):
+    """Register the ``bench-table`` directive (Sphinx entry point)."""
+    app.add_node(_bench_placeholder)
+    app.add_directive("bench-table", BenchTableDirective)
+    app.connect("doctree-resolved", _resolve)
+    app.connect("env-get-outdated", _outdated)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
