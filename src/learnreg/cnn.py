@@ -152,7 +152,7 @@ class CNNRegularizer(torch.nn.Module):
     zero_mean : bool
         Project each kernel to zero mean (before normalising): the
         parametrisation :math:`w = Pv/\|Pv\|` with :math:`Pv = v - \bar v`.
-    init_kernels : array_like, shape (C, *kernel_size), optional
+    init_kernels : array_like, shape ``(C, *kernel_size)``, optional
         Initial kernels (normalised, and projected if ``zero_mean``).
     strength, smoothing : float
         Initial :math:`\lambda` and :math:`\varepsilon` (positive).
@@ -238,7 +238,7 @@ class CNNRegularizer(torch.nn.Module):
         return self.log_smoothing.exp()
 
     def snapshot(self) -> dict:
-        """Current parameters as numpy arrays: kernels (C, *kernel_size), strength, smoothing."""
+        """Current parameters as numpy arrays: kernels ``(C, *kernel_size)``, strength, smoothing."""
         with torch.no_grad():
             return {
                 "kernels": self.kernels().numpy().reshape(self.channels, *self.kernel_size).copy(),
@@ -524,7 +524,7 @@ class TrainingResult:
     ----------
     losses : ndarray, shape (steps,)
         Mini-batch loss (MSE per pixel) at each step, before the update.
-    kernels : ndarray, shape (steps + 1, C, *kernel_size)
+    kernels : ndarray, shape ``(steps + 1, C, *kernel_size)``
         Kernels before each step and after the last.
     strength, smoothing : ndarray, shape (steps + 1, C)
         :math:`\\lambda_j` and :math:`\\varepsilon_j` along training.
@@ -581,7 +581,7 @@ def train(
         Trained in place.
     A : array_like (m, N) or None
         Forward operator (``None``: denoising).
-    X : array_like, shape (K, *reg.shape)
+    X : array_like, shape ``(K, *reg.shape)``
         Ground truths.
     Y : array_like, shape (K, m)
         Data.
@@ -616,7 +616,12 @@ def train(
     except ImportError:  # pragma: no cover - tqdm is a dependency
         tqdm = None
     bar = (
-        tqdm(total=steps, desc=desc or f"bilevel ({method})", mininterval=1e9, ncols=80)
+        tqdm(
+            total=steps,
+            desc=desc or f"bilevel ({method})",
+            mininterval=1e9,
+            bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]",
+        )
         if progress and tqdm is not None
         else None
     )
@@ -659,7 +664,7 @@ def train(
 
 
 def reconstruct(reg: CNNRegularizer, A, Y, *, tol: float = 1e-6, max_iter: int = 20000) -> tuple[np.ndarray, SolverInfo]:
-    """Variational reconstructions :math:`x_\\theta(y)` of the rows of ``Y``, as numpy, shape (K, *reg.shape)."""
+    """Variational reconstructions :math:`x_\\theta(y)` of the rows of ``Y``, as numpy, shape ``(K, *reg.shape)``."""
     x, info = solve(reg, A, Y, tol=tol, max_iter=max_iter)
     return x.numpy().reshape(-1, *reg.shape), info
 
@@ -683,7 +688,7 @@ def finite_difference_stencils(kernel_size, *, order: int = 1) -> dict[str, np.n
     Returns
     -------
     dict
-        Family name -> array (S, *kernel_size) of unit-norm stencils.
+        Family name -> array ``(S, *kernel_size)`` of unit-norm stencils.
     """
     order = check_int(order, "order", minimum=1, maximum=2)
     one_d = isinstance(kernel_size, (int, np.integer)) or len(tuple(kernel_size)) == 1
