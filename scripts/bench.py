@@ -239,7 +239,7 @@ def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def run_notebook(path: Path, timeout: int = 900) -> dict:
+def run_notebook(path: Path, timeout: int = 600) -> dict:
     """Execute one notebook in a fresh kernel, then the probe; return its record."""
     import nbformat
     from nbclient import NotebookClient
