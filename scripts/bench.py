@@ -265,11 +265,13 @@ def run_notebook(path: Path, timeout: int = 600) -> dict:
     return notebook_record(path.stem, seconds, parse_probe_output(text), error)
 
 
-def bench_builds(tmp: Path) -> dict:
+def bench_builds(tmp: Path, toc: Path | None = None) -> dict:
     """Clean build into ``tmp`` (empty caches), then a cached rebuild of the same folder."""
     jb = Path(sys.executable).parent / "jupyter-book"
     cmd = [str(jb if jb.exists() else "jupyter-book"), "build", str(ROOT), "--path-output", str(tmp),
            "-W", "--keep-going"]
+    if toc is not None:
+        cmd += ["--toc", str(toc)]
     env = dict(os.environ, LEARNREG_CLAIMS_DIR=str(tmp / "_build" / "claims"),
                LEARNREG_CACHE_DIR=str(tmp / "svd-cache"))
     env.pop("LEARNREG_BENCH_JSON", None)
@@ -372,6 +374,8 @@ def machine_info() -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="skip the two builds; smaller SVD, PGD and CNN sizes")
+    ap.add_argument("--with-builds", action="store_true", help="measure the builds even with --quick")
+    ap.add_argument("--toc", type=Path, help="build with this table of contents instead of _toc.yml (for testing)")
     ap.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="bench only these notebooks (stems)")
     ap.add_argument("--no-notebooks", action="store_true", help="do not execute the notebooks")
     ap.add_argument("--output", type=Path, default=ROOT / "_build" / "bench.json")
@@ -385,9 +389,11 @@ def main(argv: list[str] | None = None) -> int:
                   "machine": machine_info(), "clean_build_s": None, "cached_build_s": None}
     tmp = Path(tempfile.mkdtemp(prefix="learnreg-bench-"))
     try:
-        if not args.quick:
-            data.update(bench_builds(tmp))
+        if not args.quick or args.with_builds:
+            data.update(bench_builds(tmp, args.toc))
             os.environ["LEARNREG_CACHE_DIR"] = str(tmp / "svd-cache")  # warm after the clean build
+            if args.toc is not None:
+                data["toc"] = args.toc.name
 
         log("closed-form fit vs Adam")
         data.update(bench_fit_speed(args.quick))

@@ -246,8 +246,11 @@ def _render(data: dict, path: Path) -> list:
     load = data.get("load_average")
     if isinstance(load, dict):
         desc.append(f"load average {_fmt(load.get('start'))} at the start and {_fmt(load.get('end'))} at the end")
+    if data.get("toc"):
+        desc.append(f"the builds used the table of contents {data['toc']}, not the book's")
     if data.get("quick"):
-        desc.append("reduced run (--quick): the builds were not measured")
+        desc.append("reduced run (--quick): smaller SVD, PGD and CNN sizes"
+                    + ("; the builds were not measured" if data.get("clean_build_s") is None else ""))
     if desc:
         out.append(nodes.paragraph(text="; ".join(desc) + "."))
 
