@@ -226,3 +226,32 @@ def test_the_probe_times_controls_with_callbacks_and_restores_them():
     assert probe["peak_mb"] > 10
     for w in (slider, dropdown, idle):
         w.close()
+
+
+# -- the book page ---------------------------------------------------------------------------
+
+
+def test_page_shows_every_budget_row_and_marks_misses():
+    from docutils import nodes
+
+    from learnreg import benchext
+
+    data = _record(quick=False, machine={"cpus": 2, "platform": "Linux", "python": "3.11", "numpy": "2"},
+                   adversarial=[{"adversary": "box", "exact_s": 0.01, "pgd_s": 0.3, "ratio": 30.0,
+                                 "objective_gap": 1e-5}],
+                   cnn=[{"name": "cnn 1D denoising (implicit)", "seconds": 2.0, "steps": 100}])
+    out = benchext._render(data, Path("bench.json"))
+    tables = [n for n in out if isinstance(n, nodes.table)]
+    assert len(tables) == 4  # budgets, comparisons, CNN, notebooks
+    budget_text = tables[0].astext()
+    assert budget_text.count("MISS") == 2 and budget_text.count("pass") == 5
+    assert "60 ×" in tables[1].astext()  # SVD: 30 s / 0.5 s, computed from the two times
+    assert any(isinstance(n, nodes.strong) and n.astext() == "MISS" for n in tables[0].findall(nodes.strong))
+
+
+def test_page_without_a_benchmark_says_how_to_make_one():
+    from learnreg import benchext
+
+    note = benchext._note(None).astext()
+    assert "make bench" in note and "make book" in note
+    assert "could not be used" in benchext._note("bad JSON").astext()
