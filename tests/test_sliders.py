@@ -197,3 +197,20 @@ def test_frames_are_palette_pngs_close_to_the_drawn_figure():
     assert np.abs(a - b).mean() < 0.01
     with pytest.raises(ValueError, match="colors must be at most 256"):
         static_slider(lambda v: raw, {"v": [1]}, colors=1000)
+
+
+def test_glue_figure_glues_the_png_of_the_figure(monkeypatch):
+    import myst_nb
+
+    from learnreg.sliders import glue_figure
+
+    calls = []
+    monkeypatch.setattr(myst_nb, "glue", lambda key, obj, display=True: calls.append((key, obj, display)))
+    fig = _line_figure(1.0, 2)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    glue_figure("gallery-test", fig)
+    (key, obj, display), = calls
+    assert key == "gallery-test" and display is False
+    assert obj.data == buf.getvalue()  # the figure's own PNG, whatever the backend
+    plt.close(fig)

@@ -380,8 +380,10 @@ def static_slider(
 def glue_figure(key: str, fig) -> None:
     """Store ``fig`` under ``key`` for the book's landing-page gallery (myst-nb ``glue``).
 
-    The figure is not displayed a second time. Where myst-nb is not installed
-    (for example on Colab, which installs only the package), nothing happens.
+    The figure is stored as a PNG image, drawn here, so that it does not depend
+    on the notebook's matplotlib backend; it is not displayed a second time.
+    Where myst-nb is not installed (for example on Colab, which installs only
+    the package), nothing happens.
 
     Parameters
     ----------
@@ -400,4 +402,8 @@ def glue_figure(key: str, fig) -> None:
         from myst_nb import glue
     except ImportError:  # pragma: no cover - depends on the environment
         return
-    glue(key, fig, display=False)
+    from IPython.display import Image
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    glue(key, Image(data=buf.getvalue(), format="png"), display=False)
