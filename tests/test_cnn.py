@@ -289,3 +289,16 @@ def test_bad_input_raises_clear_errors():
         cnn.tv_parameter(np.array([1.0, -1.0]), 0.0)
     with pytest.raises(ValueError, match="x_hat and x must have the same shape"):
         cnn.mse(np.zeros(3), np.zeros(4))
+
+
+@pytest.mark.parametrize("position,missed", [(0, "last"), (1, None), (2, None), (3, "first")])
+def test_off_centre_difference_misses_one_boundary_difference(position, missed):
+    """Proposition prop-charbonnier-regimes: a two-tap pair off the centre of a length-5 kernel misses one end."""
+    w = np.zeros(5)
+    w[position], w[position + 1] = 1.0, -1.0
+    reg = cnn.CNNRegularizer(12, 5, 1, init_kernels=[w], strength=1.0, smoothing=1e-12)
+    x = make_rng(9).standard_normal((2, 12))
+    d = np.abs(np.diff(x, axis=1))
+    tv_w = d.sum(axis=1) - {"last": d[:, -1], "first": d[:, 0], None: 0.0}[missed]
+    got = reg.value(torch.tensor(x, dtype=DT)).detach().numpy()
+    np.testing.assert_allclose(got, tv_w / math.sqrt(2), rtol=1e-9)

@@ -516,6 +516,18 @@ def _implicit_backward(reg, prob, x, x_true, cg_tol, cg_iter):
 # ---------------------------------------------------------------------------
 
 
+def _progress_bar(total: int, desc: str):
+    """A text progress bar whose final line is reproducible (fixed width, no rate)."""
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        desc=desc,
+        mininterval=1e9,
+        bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]",
+    )
+
+
 @dataclass
 class TrainingResult:
     """History of a bilevel training run.
@@ -561,7 +573,7 @@ def train(
     max_iter: int = 3000,
     cg_tol: float = 1e-6,
     cg_iter: int = 300,
-    progress: bool = True,
+    progress=True,
     desc: str | None = None,
 ) -> TrainingResult:
     r"""Bilevel training :math:`\min_\theta \frac1{KN}\sum_i\|x_\theta(y_i)-x_i\|^2` with Adam.
@@ -587,6 +599,8 @@ def train(
         Data.
     rng : numpy.random.Generator
         Draws the mini-batches.
+    progress : bool or tqdm bar
+        Show a progress bar (``True``), none (``False``), or advance a given bar.
     """
     if not isinstance(reg, CNNRegularizer):
         raise ValueError(f"reg must be a CNNRegularizer, got {type(reg).__name__}")
@@ -615,16 +629,13 @@ def train(
         from tqdm import tqdm
     except ImportError:  # pragma: no cover - tqdm is a dependency
         tqdm = None
-    bar = (
-        tqdm(
-            total=steps,
-            desc=desc or f"bilevel ({method})",
-            mininterval=1e9,
-            bar_format="{desc}: {percentage:3.0f}%|{bar:20}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]",
-        )
-        if progress and tqdm is not None
-        else None
-    )
+    own_bar = progress is True and tqdm is not None
+    if own_bar:
+        bar = _progress_bar(steps, desc or f"bilevel ({method})")
+    elif progress is not None and progress is not False and hasattr(progress, "update"):
+        bar = progress  # a bar shared by several runs (see train_seeds)
+    else:
+        bar = None
     t0 = time.perf_counter()
     with _torch_threads():
         if method == "implicit":
@@ -650,7 +661,7 @@ def train(
             if bar is not None:
                 bar.update(1)
     seconds = time.perf_counter() - t0
-    if bar is not None:
+    if own_bar:
         bar.close()
     return TrainingResult(
         losses=np.array(losses),
@@ -852,20 +863,29 @@ def train_seeds(
 ) -> list[Run]:
     """Train one regularizer per generator in ``rngs`` (random initial kernels and batches from it).
 
-    Keyword arguments not listed are passed on to :func:`train`.
+    Keyword arguments not listed are passed on to :func:`train`; one progress
+    bar covers all runs.
     """
     rngs = list(rngs)
     if not rngs:
         raise ValueError("rngs must hold at least one numpy.random.Generator")
-    runs = []
-    for i, r in enumerate(rngs):
+    for r in rngs:
         check_rng(r, "rngs[i]")
-        reg = CNNRegularizer(
-            shape, kernel_size, channels, rng=r, zero_mean=zero_mean, strength=strength,
-            smoothing=smoothing, learn_smoothing=learn_smoothing,
-        )
-        res = train(reg, A, X, Y, r, desc=f"{desc} #{i}", **train_kw)
-        runs.append(Run(i, reg, res))
+    progress = train_kw.pop("progress", True)
+    steps = check_int(train_kw.get("steps", 100), "steps", minimum=1)
+    bar = _progress_bar(len(rngs) * steps, f"{desc} ({len(rngs)} runs)") if progress else False
+    runs = []
+    try:
+        for i, r in enumerate(rngs):
+            reg = CNNRegularizer(
+                shape, kernel_size, channels, rng=r, zero_mean=zero_mean, strength=strength,
+                smoothing=smoothing, learn_smoothing=learn_smoothing,
+            )
+            res = train(reg, A, X, Y, r, desc=f"{desc} #{i}", progress=bar, **train_kw)
+            runs.append(Run(i, reg, res))
+    finally:
+        if bar:
+            bar.close()
     return runs
 
 
