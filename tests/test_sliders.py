@@ -199,7 +199,7 @@ def test_frames_are_palette_pngs_close_to_the_drawn_figure():
         static_slider(lambda v: raw, {"v": [1]}, colors=1000)
 
 
-def test_glue_figure_glues_the_png_of_the_figure(monkeypatch):
+def test_glue_figure_glues_a_self_contained_img_of_the_figure(monkeypatch):
     import myst_nb
 
     from learnreg.sliders import glue_figure
@@ -209,8 +209,13 @@ def test_glue_figure_glues_the_png_of_the_figure(monkeypatch):
     fig = _line_figure(1.0, 2)
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
-    glue_figure("gallery-test", fig)
+    glue_figure("gallery-test", fig, alt='a "curve"')
     (key, obj, display), = calls
     assert key == "gallery-test" and display is False
-    assert obj.data == buf.getvalue()  # the figure's own PNG, whatever the backend
+    m = re.fullmatch(r'<img class="learnreg-gallery-figure" width="150" height="100" [^>]*'
+                     r'alt="a &quot;curve&quot;" src="data:image/png;base64,([^"]+)">', obj.data)
+    assert m, obj.data
+    assert base64.b64decode(m.group(1)) == buf.getvalue()  # the figure's own PNG, whatever the backend
+    with pytest.raises(ValueError, match="alt must be a string"):
+        glue_figure("gallery-test", fig, alt=None)
     plt.close(fig)

@@ -47,7 +47,7 @@ import numpy as np
 
 from ._validate import check_int
 
-__all__ = ["StaticSlider", "static_slider", "reset_ids", "png_size", "glue_figure", "MAX_FRAMES"]
+__all__ = ["StaticSlider", "static_slider", "reset_ids", "png_size", "glue_figure", "figure_img_html", "MAX_FRAMES"]
 
 #: Largest number of frames one slider may hold (keeps the page weight reasonable).
 MAX_FRAMES = 64
@@ -377,13 +377,14 @@ def static_slider(
     )
 
 
-def glue_figure(key: str, fig) -> None:
+def glue_figure(key: str, fig, alt: str = "") -> None:
     """Store ``fig`` under ``key`` for the book's landing-page gallery (myst-nb ``glue``).
 
-    The figure is stored as a PNG image, drawn here, so that it does not depend
-    on the notebook's matplotlib backend; it is not displayed a second time.
-    Where myst-nb is not installed (for example on Colab, which installs only
-    the package), nothing happens.
+    The figure is stored as a self-contained HTML ``<img>`` with the PNG inline
+    (drawn here, so it does not depend on the notebook's matplotlib backend, and
+    pasted on another page without any image file to copy). It is not displayed
+    a second time. Where myst-nb is not installed (for example on Colab, which
+    installs only the package), nothing happens.
 
     Parameters
     ----------
@@ -391,6 +392,8 @@ def glue_figure(key: str, fig) -> None:
         Glue key, e.g. ``"gallery-ch1"``; the landing page pastes it with
         ``{glue} gallery-ch1`` and ``:doc:`` pointing to the chapter.
     fig : matplotlib Figure
+    alt : str
+        Alternative text of the image.
     """
     if not isinstance(key, str) or not _NAME.match(key.replace("-", "_")):
         raise ValueError(f"key must be a name of letters, digits, '-' and '_', got {key!r}")
@@ -398,12 +401,25 @@ def glue_figure(key: str, fig) -> None:
 
     if not isinstance(fig, Figure):
         raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    if not isinstance(alt, str):
+        raise ValueError(f"alt must be a string, got {type(alt).__name__}")
     try:
         from myst_nb import glue
     except ImportError:  # pragma: no cover - depends on the environment
         return
-    from IPython.display import Image
+    from IPython.display import HTML
 
+    glue(key, HTML(figure_img_html(fig, alt)), display=False)
+
+
+def figure_img_html(fig, alt: str = "") -> str:
+    """A self-contained ``<img>`` tag holding the PNG of ``fig`` (scaled to the column width)."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata={"Software": None})
-    glue(key, Image(data=buf.getvalue(), format="png"), display=False)
+    png = buf.getvalue()
+    w, h = png_size(png)
+    b64 = base64.b64encode(png).decode("ascii")
+    return (
+        f'<img class="learnreg-gallery-figure" width="{w}" height="{h}" style="max-width:100%;height:auto" '
+        f'alt="{html.escape(alt)}" src="data:image/png;base64,{b64}">'
+    )
