@@ -35,7 +35,7 @@ import numpy as np
 __all__ = ["CACHE_FORMAT", "CacheWarning", "cache_dir", "cached_arrays", "cache_path"]
 
 #: Bump when the layout of cached entries changes; part of every key.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: repeated singular values in a canonical basis
 
 
 class CacheWarning(UserWarning):

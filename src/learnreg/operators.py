@@ -23,8 +23,10 @@ singular functions converge as ``n`` grows, e.g. for integration
 
 Sign convention: every singular vector :math:`u_k` is normalised so that its
 first entry of magnitude at least ``1e-3 * max|u_k|`` is positive, and
-:math:`v_k = A u_k / s_k`. Closed-form and numerically computed SVDs therefore
-agree, run after run.
+:math:`v_k = A u_k / s_k`. Where a singular value is repeated, a numerically
+computed SVD puts its vectors into a canonical basis of their subspace (see
+:func:`_canonicalize`), so the vectors do not depend on the LAPACK routine or
+the machine. Closed-form SVDs use their own bases (real Fourier modes).
 """
 
 from __future__ import annotations
@@ -129,6 +131,40 @@ def _fix_signs(U: np.ndarray, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return U * signs, V * signs
 
 
+def _reference_vectors(n_rows: int, n_cols: int) -> np.ndarray:
+    """A fixed, generic matrix (the same on every machine) used to pick canonical bases."""
+    return np.random.Generator(np.random.PCG64(20251208)).standard_normal((n_rows, n_cols))
+
+
+def _canonicalize(s: np.ndarray, U: np.ndarray, V: np.ndarray, wx: np.ndarray, cluster_rtol: float = 1e-12):
+    """Fix the singular vectors that the SVD leaves free.
+
+    A simple singular value fixes (u_k, v_k) up to a sign, chosen by
+    :func:`_fix_signs`. A repeated singular value (Radon's grid and angles are
+    invariant under a quarter turn, so many are exactly double) fixes only the
+    subspace spanned by its vectors; inside it LAPACK may return any
+    orthonormal basis. There the basis is replaced by Gram-Schmidt applied to
+    the subspace's projection of fixed reference vectors: if P R = U_c M and
+    M = O T (QR, positive diagonal), the new basis U_c O depends only on the
+    subspace, not on the basis LAPACK chose.
+    """
+    U, V = _fix_signs(U, V)
+    r = s.shape[0]
+    start = 0
+    for i in range(1, r + 1):
+        if i < r and abs(s[i] - s[i - 1]) <= cluster_rtol * s[0]:
+            continue
+        if i - start > 1:
+            idx = slice(start, i)
+            R = _reference_vectors(U.shape[0], i - start)
+            Q, T = np.linalg.qr((U[:, idx].T * wx) @ R)
+            Q = Q * np.sign(np.diag(T))  # QR with a positive diagonal is unique
+            U[:, idx] = U[:, idx] @ Q
+            V[:, idx] = V[:, idx] @ Q
+        start = i
+    return U, V
+
+
 def _weighted_svd(M: np.ndarray, wx: np.ndarray, wy: np.ndarray, rtol: float | None = None):
     """SVD of M with respect to the weighted inner products (dense LAPACK)."""
     sx, sy = np.sqrt(wx), np.sqrt(wy)
@@ -139,7 +175,7 @@ def _weighted_svd(M: np.ndarray, wx: np.ndarray, wy: np.ndarray, rtol: float | N
     r = int(np.sum(s > rtol * s[0]))
     U = Ut_T[:r].T / sx[:, None]
     V = Vt[:, :r] / sy[:, None]
-    U, V = _fix_signs(U, V)
+    U, V = _canonicalize(s[:r], U, V, wx)
     return s[:r], U, V
 
 
