@@ -340,7 +340,7 @@ def test_bad_arguments_of_methods():
         frame_moments(dfd, np.eye(8), np.ones(8))
     with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
         periodic_piecewise_constant(16, 2, np.random.default_rng)
-    with pytest.raises(ValueError, match="h must be a positive"):
+    with pytest.raises(ValueError, match="h must be positive"):
         mean_squared_error(np.zeros((2, 4)), np.zeros((2, 4)), 0)
 
 

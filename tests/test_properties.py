@@ -291,19 +291,6 @@ def _ledger():
 #: Cases that do not (yet) raise a ValueError naming the argument, with what they do instead.
 #: Each runs as xfail(strict=True); remove the entry once the function is fixed.
 KNOWN_BAD: dict[tuple[str, str, str], str] = {
-    ("frames.mean_squared_error", "h", "inf"): (
-        "h is checked with `h > 0` only: frames.mean_squared_error(X, X, h=float('inf')) returns nan "
-        "(inf * 0) and an infinite h gives inf, instead of a ValueError"),
-    ("frames.jump_split_error", "h", "inf"): (
-        "h is checked with `h > 0` only: frames.jump_split_error(X_hat, X, h=float('inf'), width=2) "
-        "computes inf * 0 (RuntimeWarning, nan) instead of raising a ValueError"),
-    ("spectral.resolution_stability", "X_train", "shape"): (
-        "spectral.resolution_stability(Integration(8), X_train=<shape (6, 7)>, X_test=<shape (3, 8)>, delta=0.01, "
-        "eps=0.1, alpha=0.01, rng=rng) fails inside numpy ('cannot reshape array of size 42 into shape (8)') "
-        "instead of naming X_train"),
-    ("spectral.resolution_stability", "X_test", "shape"): (
-        "spectral.resolution_stability(Integration(8), X_train=<shape (6, 8)>, X_test=<shape (3, 7)>, ...) fails "
-        "inside numpy ('cannot reshape array of size 21 into shape (8)') instead of naming X_test"),
     **{("tv.difference", "x", kind): (
         "tv.difference(x) does not validate x: NaN and inf pass through silently, and an empty x returns an "
         "empty array") for kind in ("nan", "inf", "empty")},

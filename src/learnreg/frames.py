@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_array, check_choice, check_int, check_rng
+from ._validate import as_array, check_choice, check_int, check_real, check_rng
 from .data import piecewise_constant
 from .operators import SVD, PeriodicIntegration
 from .spectral import empirical_filter, mse_filter
@@ -529,8 +529,7 @@ def mean_squared_error(X_hat, X, h: float) -> float:
     X = as_array(X, "X", ndim=2)
     if X_hat.shape != X.shape:
         raise ValueError(f"X_hat and X must have the same shape, got {X_hat.shape} and {X.shape}")
-    if not (isinstance(h, (int, float)) and h > 0):
-        raise ValueError(f"h must be a positive cell size, got {h!r}")
+    h = check_real(h, "h", positive=True)
     return float(h * np.mean(np.sum((X_hat - X) ** 2, axis=1)))
 
 
@@ -547,8 +546,7 @@ def jump_split_error(X_hat, X, h: float, width: int) -> tuple[float, float]:
     X = as_array(X, "X", ndim=2)
     if X_hat.shape != X.shape:
         raise ValueError(f"X_hat and X must have the same shape, got {X_hat.shape} and {X.shape}")
-    if not (isinstance(h, (int, float)) and h > 0):
-        raise ValueError(f"h must be a positive cell size, got {h!r}")
+    h = check_real(h, "h", positive=True)
     width = check_int(width, "width", minimum=0)
     n = X.shape[1]
     jumps = np.abs(np.roll(X, -1, axis=1) - X) > 1e-12  # jump between i and i + 1

@@ -332,10 +332,8 @@ def resolution_stability(
     if not isinstance(op, LinearOperator):
         raise ValueError(f"op must be a learnreg LinearOperator, got {type(op).__name__}")
     N = op.shape[1]
-    X_train = as_array(X_train, "X_train", ndim=2).reshape(-1, N) if np.ndim(X_train) >= 2 else None
-    X_test = as_array(X_test, "X_test", ndim=2).reshape(-1, N) if np.ndim(X_test) >= 2 else None
-    if X_train is None or X_test is None:
-        raise ValueError("X_train and X_test must be 2D arrays of signals (one per row)")
+    X_train = as_array(X_train, "X_train", shape=(None, N))
+    X_test = as_array(X_test, "X_test", shape=(None, N))
     delta = check_real(delta, "delta", positive=True)
     eps = check_real(eps, "eps", positive=True)
     alpha = check_real(alpha, "alpha", positive=True)
