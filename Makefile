@@ -9,7 +9,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
-export MPLBACKEND := Agg
 # Single-threaded OpenBLAS: multithreaded reductions are not bit-reproducible from run to run.
 export OPENBLAS_NUM_THREADS ?= 1
 
@@ -43,6 +42,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
+	$(MAKE) book   # show the new table on the benchmarks page
 
 lock: $(STAMP)
 	{ echo "# Pinned versions for 'pip install -c requirements-lock.txt -e .[book,test,torch]'."; \
