@@ -291,13 +291,6 @@ def _ledger():
 #: Cases that do not (yet) raise a ValueError naming the argument, with what they do instead.
 #: Each runs as xfail(strict=True); remove the entry once the function is fixed.
 KNOWN_BAD: dict[tuple[str, str, str], str] = {
-    **{("tv.difference", "x", kind): (
-        "tv.difference(x) does not validate x: NaN and inf pass through silently, and an empty x returns an "
-        "empty array") for kind in ("nan", "inf", "empty")},
-    **{("tv.difference_adjoint", "p", kind): (
-        "tv.difference_adjoint(p, shape) does not validate p: NaN and inf pass through silently; p of the wrong "
-        "length either broadcasts silently (one column, e.g. p of shape (2, 1) with shape=(3,)) or fails inside "
-        "numpy ('operands could not be broadcast')") for kind in ("nan", "inf", "empty", "shape")},
 }
 
 

@@ -38,18 +38,16 @@ def _check_x(x, name, shape=None):
     return x
 
 
-def difference(x) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-    """Forward differences :math:`Dx` of a batch: (K, n) -> (K, n-1); (K, n1, n2) -> (vertical, horizontal)."""
-    x = np.asarray(x, dtype=float)
+def _difference(x: np.ndarray):
+    """Forward differences without argument checks (for the solvers' inner loops)."""
     if x.ndim == 2:
         return np.diff(x, axis=1)
     return np.diff(x, axis=1), np.diff(x, axis=2)
 
 
-def difference_adjoint(p, shape) -> np.ndarray:
-    r""":math:`D^\top p` for the output of :func:`difference`; ``shape`` is the signal shape (without batch)."""
+def _difference_adjoint(p, shape) -> np.ndarray:
+    """Adjoint of :func:`_difference` without argument checks."""
     if len(shape) == 1:
-        p = np.asarray(p, dtype=float)
         out = np.zeros((p.shape[0], shape[0]))
         out[:, :-1] -= p
         out[:, 1:] += p
@@ -63,10 +61,30 @@ def difference_adjoint(p, shape) -> np.ndarray:
     return out
 
 
+def difference(x) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Forward differences :math:`Dx` of a batch: (K, n) -> (K, n-1); (K, n1, n2) -> (vertical, horizontal)."""
+    return _difference(_check_x(x, "x"))
+
+
+def difference_adjoint(p, shape) -> np.ndarray:
+    r""":math:`D^\top p` for the output of :func:`difference`; ``shape`` is the signal shape (without batch)."""
+    if not isinstance(shape, (tuple, list)) or len(shape) not in (1, 2):
+        raise ValueError(f"shape must be (n,) or (n1, n2), got {shape!r}")
+    shape = tuple(check_int(v, "shape", minimum=2) for v in shape)
+    if len(shape) == 1:
+        p = as_array(p, "p", shape=(None, shape[0] - 1))
+        return _difference_adjoint(p, shape)
+    if not isinstance(p, (tuple, list)) or len(p) != 2:
+        raise ValueError("p must be a pair (vertical, horizontal) of difference arrays for a 2D shape")
+    pv = as_array(p[0], "p", shape=(None, shape[0] - 1, shape[1]))
+    ph = as_array(p[1], "p", shape=(pv.shape[0], shape[0], shape[1] - 1))
+    return _difference_adjoint((pv, ph), shape)
+
+
 def tv_value(x) -> np.ndarray:
     r""":math:`\|Dx\|_1` per sample (anisotropic in 2D)."""
     x = _check_x(x, "x")
-    d = difference(x)
+    d = _difference(x)
     if x.ndim == 2:
         return np.abs(d).sum(axis=1)
     return np.abs(d[0]).sum(axis=(1, 2)) + np.abs(d[1]).sum(axis=(1, 2))
@@ -117,7 +135,7 @@ def tv_denoise(y, alpha, *, tol: float = 1e-9, max_iter: int = 20000, p0=None, r
         return (np.clip(q[0], -a, a), np.clip(q[1], -a, a))
 
     def gap_of(p):
-        x = y - difference_adjoint(p, shape)
+        x = y - _difference_adjoint(p, shape)
         primal = 0.5 * np.sum((x - y).reshape(K, -1) ** 2, axis=1) + a.reshape(K) * tv_value(x)
         dual = ysq - 0.5 * np.sum(x.reshape(K, -1) ** 2, axis=1)
         return x, primal - dual
@@ -125,8 +143,8 @@ def tv_denoise(y, alpha, *, tol: float = 1e-9, max_iter: int = 20000, p0=None, r
     q, t = p, 1.0
     x, gap = gap_of(p)
     for it in range(1, max_iter + 1):
-        xq = y - difference_adjoint(q, shape)
-        d = difference(xq)  # gradient of the dual objective is -D x
+        xq = y - _difference_adjoint(q, shape)
+        d = _difference(xq)  # gradient of the dual objective is -D x
         if len(shape) == 1:
             p_new = clip(q + d / L)
         else:
@@ -215,13 +233,13 @@ def tv_reconstruct(A, y, alpha, *, tol: float = 1e-5, max_iter: int = 5000, rho:
         u = u * (state[3] / rho)  # keep the dual variable p = rho u when rho changes
     res = np.inf
     for it in range(1, max_iter + 1):
-        x = (Aty + rho * difference_adjoint(z - u, (n,))) @ M
+        x = (Aty + rho * _difference_adjoint(z - u, (n,))) @ M
         dx = np.diff(x, axis=1)
         v = dx + u
         z = np.sign(v) * np.maximum(np.abs(v) - alpha / rho, 0.0)
         u = v - z
         if it % 25 == 0 or it == max_iter:
-            r = x @ AtA - Aty + difference_adjoint(rho * u, (n,))
+            r = x @ AtA - Aty + _difference_adjoint(rho * u, (n,))
             res_opt = np.linalg.norm(r, axis=1) / ref
             res_con = np.linalg.norm(dx - z, axis=1) / np.maximum(np.linalg.norm(x, axis=1), 1e-300)
             res = float(max(res_opt.max(), res_con.max()))
