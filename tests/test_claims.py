@@ -130,3 +130,13 @@ def test_sphinx_extension_collects_claims_from_rendered_html(tmp_path):
     # re-reading the page without claims removes them
     sphinxext._collect(SimpleNamespace(env=env), nodes.document(None, None))
     assert sphinxext._records(env) == []
+
+
+def test_records_round_noise_digits_but_keep_the_full_precision_verdict(tmp_path):
+    ledger = ClaimLedger(chapter=1, notebook="nb", directory=tmp_path)
+    a = ledger.record("c-a", "s", 0.1 + 0.2, 0.3, 0.0, kind="max")  # 0.30000000000000004 > 0.3
+    assert a.passed is False
+    assert a.to_record()["measured"] == 0.3 and a.to_record()["passed"] is False
+    b = ledger.record("c-b", "s", 1 / 3, 0.0, 1.0, kind="max")
+    assert b.to_record()["measured"] == 0.333333
+    assert 'data-claim="' in b._repr_html_() and "0.333333," in b._repr_html_()

@@ -96,8 +96,16 @@ class Claim:
         }[self.kind]
 
     def to_record(self) -> dict:
-        """The claim as a JSON-serialisable dict (non-finite numbers as strings)."""
-        return {**asdict(self), "measured": _json_number(self.measured)}
+        """The claim as a JSON-serialisable dict (non-finite numbers as strings).
+
+        Numbers are rounded to 6 significant digits: the record is part of the
+        notebook's stored output, and digits beyond that are rounding noise
+        that differs between machines. ``passed`` was decided at full precision.
+        """
+        rec = asdict(self)
+        for key in ("measured", "expected", "tolerance"):
+            rec[key] = _json_number(float(f"{rec[key]:.6g}")) if math.isfinite(rec[key]) else _json_number(rec[key])
+        return rec
 
     def __repr__(self) -> str:
         mark = "PASS" if self.passed else "FAIL"
