@@ -47,7 +47,14 @@ HARMLESS = (
 WIDGET_MANAGER_MATHJAX2 = re.compile(r"Cannot read properties of undefined \(reading 'Queue'\)")
 
 #: Chapters whose main interactive figure has a static slider.
-CHAPTERS_WITH_SLIDERS = ("notebooks/01_operators.html", "notebooks/04_paradigms.html", "notebooks/06_frames.html")
+CHAPTERS_WITH_SLIDERS = (
+    "notebooks/01_operators.html",
+    "notebooks/02_learned_spectral.html",
+    "notebooks/03_rates.html",
+    "notebooks/04_paradigms.html",
+    "notebooks/05_adversarial.html",
+    "notebooks/06_frames.html",
+)
 
 
 def _skip_or_fail(msg: str):
