@@ -54,6 +54,7 @@ CHAPTERS_WITH_SLIDERS = (
     "notebooks/04_paradigms.html",
     "notebooks/05_adversarial.html",
     "notebooks/06_frames.html",
+    "notebooks/07_cnn_regularizers.html",
 )
 
 
