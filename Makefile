@@ -9,6 +9,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Notebook kernels must use their inline backend: with MPLBACKEND=Agg inherited
+# from the environment, plt.show() draws nothing and pages lose their figures.
+unexport MPLBACKEND
 # Single-threaded OpenBLAS: multithreaded reductions are not bit-reproducible from run to run.
 export OPENBLAS_NUM_THREADS ?= 1
 

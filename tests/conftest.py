@@ -1,6 +1,7 @@
 """Test configuration.
 
-* Figures are drawn off-screen.
+* Figures are drawn off-screen (in this process only; notebook kernels keep
+  their inline backend).
 * Claims recorded while nbval re-executes the notebooks go to a temporary
   folder; when the session ends, any failed claim fails the test run.
 """
@@ -11,7 +12,13 @@ import os
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+import matplotlib
+
+# Unit tests draw off-screen. Set the backend in this process only: the
+# kernels that nbval starts inherit os.environ, and with MPLBACKEND=Agg their
+# plt.show() would emit no figure output at all.
+matplotlib.use("Agg")
+os.environ.pop("MPLBACKEND", None)
 _CLAIMS = Path(tempfile.mkdtemp(prefix="learnreg-claims-"))
 os.environ["LEARNREG_CLAIMS_DIR"] = str(_CLAIMS)
 

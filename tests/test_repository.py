@@ -109,3 +109,13 @@ def test_built_claims_json_is_complete_and_passes():
         assert isinstance(r["chapter"], int) and isinstance(r["passed"], bool)
     failed = [r["id"] for r in records if not r["passed"]]
     assert not failed, f"failed claims: {failed}"
+
+
+def test_every_chapter_page_shows_its_figures():
+    """Executed figures are written to _images/; a kernel without a display backend would leave none
+    (the static sliders embed their frames inline and do not count)."""
+    pages = [p for p in _built_pages() if p.parent.name == "notebooks"]
+    assert pages, "no chapter pages were built"
+    for page in pages:
+        figures = re.findall(r'<img[^>]+src="\.\./_images/[^"]+\.png"', page.read_text(encoding="utf-8"))
+        assert len(figures) >= 2, f"{page.name} shows {len(figures)} executed figures"
