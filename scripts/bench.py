@@ -88,6 +88,7 @@ sys.path.insert(0, str(ROOT / "src"))  # a fresh clone without an editable insta
 
 import numpy as np  # noqa: E402
 
+from learnreg._io import atomic_open  # noqa: E402
 from learnreg.benchext import budget_rows, validate_bench  # noqa: E402
 
 PROBE_MARK = "__LEARNREG_BENCH__"
@@ -202,20 +203,9 @@ def toc_notebooks(toc_path: Path) -> list[str]:
 def write_json_atomic(path: Path, data: dict) -> None:
     """Validate ``data`` against the schema and write it to ``path`` atomically."""
     validate_bench(data)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, ensure_ascii=False)
-            fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_open(path, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=1, ensure_ascii=False)
+        fh.write("\n")
 
 
 def format_table(data: dict) -> str:

@@ -93,12 +93,12 @@ def test_unwritable_location_falls_back_to_memory(tmp_path):
 
 
 def test_write_failure_falls_back_to_memory(tmp_path, monkeypatch):
-    import learnreg.cache as cache
+    import learnreg._io as io_helpers
 
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(cache.tempfile, "mkstemp", refuse)
+    monkeypatch.setattr(io_helpers.tempfile, "mkstemp", refuse)
     compute, calls = _compute_counter()
     with pytest.warns(CacheWarning, match="cannot write"):
         out = cached_arrays({"name": "t", "n": 1}, compute, directory=tmp_path)

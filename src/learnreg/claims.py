@@ -27,10 +27,10 @@ import json
 import math
 import os
 import re
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ._io import atomic_open
 from ._validate import check_choice, check_int, check_real
 
 __all__ = ["Claim", "ClaimLedger", "claims_dir", "load_claims", "check_claims", "KINDS"]
@@ -232,12 +232,9 @@ class ClaimLedger:
         return f"{ok} of {n} claims of chapter {self.chapter} pass"
 
     def _write(self) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
         records = [c.to_record() for c in self._claims.values()]
-        fd, tmp = tempfile.mkstemp(prefix=self.notebook + ".", suffix=".tmp", dir=self.directory)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with atomic_open(self.path, "w", encoding="utf-8") as fh:
             json.dump(records, fh, indent=1, ensure_ascii=False)
-        os.replace(tmp, self.path)
 
 
 def _json_number(x: float):
