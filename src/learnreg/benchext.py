@@ -39,6 +39,8 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
+from .sphinxext import docutils_table
+
 __all__ = [
     "BUDGETS",
     "REQUIRED_KEYS",
@@ -204,28 +206,8 @@ def _bench_path(app) -> Path:
     return Path(env) if env else Path(app.outdir).parent / "bench.json"
 
 
-def _table(headers, rows, widths, classes=("learnreg-bench",)):
-    table = nodes.table(classes=list(classes))
-    group = nodes.tgroup(cols=len(headers))
-    table += group
-    for w in widths:
-        group += nodes.colspec(colwidth=w)
-    thead = nodes.thead()
-    row = nodes.row()
-    for h in headers:
-        row += nodes.entry("", nodes.paragraph(text=h))
-    thead += row
-    group += thead
-    tbody = nodes.tbody()
-    for cells in rows:
-        row = nodes.row()
-        for cell in cells:
-            para = nodes.paragraph()
-            para += cell if isinstance(cell, nodes.Node) else nodes.Text(str(cell))
-            row += nodes.entry("", para)
-        tbody += row
-    group += tbody
-    return table
+def _table(headers, rows, widths):
+    return docutils_table(headers, rows, widths, classes=["learnreg-bench"])
 
 
 def _mark(status: str):

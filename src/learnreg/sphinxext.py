@@ -99,10 +99,9 @@ def _records(env) -> list[dict]:
     return sorted(records, key=lambda r: (r["chapter"], r["docname"]))  # stable: page order kept
 
 
-def _table(app, fromdocname: str, records: list[dict]) -> nodes.table:
-    headers = ["id", "ch.", "statement", "measured", "expected", "tol.", "check", "result", "where"]
-    widths = [12, 3, 34, 9, 9, 7, 6, 6, 8]
-    table = nodes.table(classes=["learnreg-ledger"])
+def docutils_table(headers, rows, widths, classes=()) -> nodes.table:
+    """A docutils table; each cell is a docutils node or a value shown as text."""
+    table = nodes.table(classes=list(classes))
     group = nodes.tgroup(cols=len(headers))
     table += group
     for w in widths:
@@ -114,29 +113,37 @@ def _table(app, fromdocname: str, records: list[dict]) -> nodes.table:
     thead += row
     group += thead
     tbody = nodes.tbody()
-    for r in records:
+    for cells in rows:
         row = nodes.row()
-        anchor = r.get("figure") or f"claim-{r['id']}"
-        uri = app.builder.get_relative_uri(fromdocname, r["docname"]) + "#" + anchor
-        measured = r["measured"]
-        cells = [
-            nodes.literal(text=r["id"]),
-            nodes.Text(str(r["chapter"])),
-            nodes.Text(r["statement"]),
-            nodes.Text(_fmt(measured) if isinstance(measured, (int, float)) else str(measured)),
-            nodes.Text(_fmt(r["expected"])),
-            nodes.Text(_fmt(r["tolerance"])),
-            nodes.Text(r["kind"]),
-            nodes.strong(text="pass" if r["passed"] else "FAIL"),
-            nodes.reference("", "chapter " + str(r["chapter"]), refuri=uri, internal=True),
-        ]
         for cell in cells:
             para = nodes.paragraph()
-            para += cell
+            para += cell if isinstance(cell, nodes.Node) else nodes.Text(str(cell))
             row += nodes.entry("", para)
         tbody += row
     group += tbody
     return table
+
+
+def _ledger_table(app, fromdocname: str, records: list[dict]) -> nodes.table:
+    headers = ["id", "ch.", "statement", "measured", "expected", "tol.", "check", "result", "where"]
+    widths = [12, 3, 34, 9, 9, 7, 6, 6, 8]
+    rows = []
+    for r in records:
+        anchor = r.get("figure") or f"claim-{r['id']}"
+        uri = app.builder.get_relative_uri(fromdocname, r["docname"]) + "#" + anchor
+        measured = r["measured"]
+        rows.append([
+            nodes.literal(text=r["id"]),
+            r["chapter"],
+            r["statement"],
+            _fmt(measured) if isinstance(measured, (int, float)) else measured,
+            _fmt(r["expected"]),
+            _fmt(r["tolerance"]),
+            r["kind"],
+            nodes.strong(text="pass" if r["passed"] else "FAIL"),
+            nodes.reference("", "chapter " + str(r["chapter"]), refuri=uri, internal=True),
+        ])
+    return docutils_table(headers, rows, widths, classes=["learnreg-ledger"])
 
 
 def _resolve(app, doctree, fromdocname):
@@ -148,7 +155,7 @@ def _resolve(app, doctree, fromdocname):
     for node in placeholders:
         if isinstance(node, _ledger_placeholder):
             if records:
-                node.replace_self(_table(app, fromdocname, records))
+                node.replace_self(_ledger_table(app, fromdocname, records))
             else:
                 node.replace_self(nodes.paragraph(text="No claims have been recorded yet."))
         else:
