@@ -24,9 +24,9 @@ notebooks
     folder, as the book runs it. ``seconds``: kernel start to the end of the last
     cell. After the last cell a probe cell runs in the same kernel:
 
-    * ``peak_mb``: the kernel's own peak resident set size,
-      ``max(getrusage(RUSAGE_SELF), getrusage(RUSAGE_CHILDREN)).ru_maxrss``
-      (the kernel process and any process it started and waited for);
+    * ``peak_mb``: the kernel's own peak resident set size, ``VmHWM`` from
+      ``/proc/self/status`` (``ru_maxrss`` on systems without /proc; on Linux it
+      would include the peak of the process the kernel was forked from)
     * ``widget_ms`` (interactive notebooks only): the **widget convention**.
       Every live ipywidgets control (anything with ``options``, or with
       ``min``/``max``) to which the notebook attached a callback, by
@@ -97,9 +97,19 @@ PROBE_MARK = "__LEARNREG_BENCH__"
 PROBE = r'''
 def __learnreg_bench_probe(max_updates=12):
     import json, resource, statistics, sys, time
-    unit = 1.0 / (1024 * 1024) if sys.platform == "darwin" else 1.0 / 1024   # ru_maxrss: bytes on macOS, KiB on Linux
-    peak_mb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) * unit
+    # Linux: VmHWM is this process's own peak resident size. ru_maxrss is not: exec
+    # carries over the peak of the parent it was forked from (here, the bench process).
+    peak_mb = None
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    peak_mb = float(line.split()[1]) / 1024
+    except OSError:
+        pass
+    if peak_mb is None:  # no /proc (macOS): ru_maxrss is in bytes there
+        unit = 1.0 / (1024 * 1024) if sys.platform == "darwin" else 1.0 / 1024
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
     controls = []
     if "ipywidgets" in sys.modules:
         import traitlets
