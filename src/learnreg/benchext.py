@@ -39,7 +39,7 @@ from pathlib import Path
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
-from .sphinxext import docutils_table
+from .sphinxext import connect_rebuilt_every_time, docutils_table, mark_rebuilt_every_time
 
 __all__ = [
     "BUDGETS",
@@ -299,9 +299,7 @@ class BenchTableDirective(SphinxDirective):
     has_content = False
 
     def run(self):
-        docs = getattr(self.env, "learnreg_bench_docs", set())
-        docs.add(self.env.docname)
-        self.env.learnreg_bench_docs = docs
+        mark_rebuilt_every_time(self.env, "learnreg_bench_docs")
         return [_bench_placeholder()]
 
 
@@ -337,26 +335,10 @@ def _resolve(app, doctree, fromdocname):
             node.replace_self(_note(problem))
 
 
-def _outdated(app, env, added, changed, removed):
-    return sorted(getattr(env, "learnreg_bench_docs", set()) - set(removed))
-
-
-def _purge(app, env, docname):
-    getattr(env, "learnreg_bench_docs", set()).discard(docname)
-
-
-def _merge(app, env, docnames, other):
-    env.learnreg_bench_docs = getattr(env, "learnreg_bench_docs", set()) | getattr(
-        other, "learnreg_bench_docs", set()
-    )
-
-
 def setup(app):
     """Register the ``bench-table`` directive (Sphinx entry point)."""
     app.add_node(_bench_placeholder)
     app.add_directive("bench-table", BenchTableDirective)
     app.connect("doctree-resolved", _resolve)
-    app.connect("env-get-outdated", _outdated)
-    app.connect("env-purge-doc", _purge)
-    app.connect("env-merge-info", _merge)
+    connect_rebuilt_every_time(app, "learnreg_bench_docs")
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

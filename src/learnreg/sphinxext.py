@@ -48,17 +48,44 @@ class _summary_placeholder(nodes.General, nodes.Element):
     pass
 
 
-def _register(env, docname):
-    docs = getattr(env, "learnreg_ledger_docs", set())
-    docs.add(docname)
-    env.learnreg_ledger_docs = docs
+def mark_rebuilt_every_time(env, key: str) -> None:
+    """Record that the page being read must be rebuilt on every build.
+
+    Pages whose content is computed from the whole book (the ledger) or from a
+    file outside the sources (the benchmarks) are never "unchanged" for Sphinx.
+    ``key`` names the set of such pages kept in the build environment;
+    :func:`connect_rebuilt_every_time` makes Sphinx honour it.
+    """
+    docs = getattr(env, key, set())
+    docs.add(env.docname)
+    setattr(env, key, docs)
+
+
+def connect_rebuilt_every_time(app, key: str) -> None:
+    """Mark the pages recorded under ``key`` outdated on every build, and keep the set current."""
+
+    def outdated(app, env, added, changed, removed):
+        return sorted(getattr(env, key, set()) - set(removed))
+
+    def purge(app, env, docname):
+        getattr(env, key, set()).discard(docname)
+
+    def merge(app, env, docnames, other):
+        setattr(env, key, getattr(env, key, set()) | getattr(other, key, set()))
+
+    app.connect("env-get-outdated", outdated)
+    app.connect("env-purge-doc", purge)
+    app.connect("env-merge-info", merge)
+
+
+_LEDGER_DOCS = "learnreg_ledger_docs"
 
 
 class ClaimsLedgerDirective(SphinxDirective):
     has_content = False
 
     def run(self):
-        _register(self.env, self.env.docname)
+        mark_rebuilt_every_time(self.env, _LEDGER_DOCS)
         return [_ledger_placeholder()]
 
 
@@ -66,7 +93,7 @@ class ClaimsSummaryDirective(SphinxDirective):
     has_content = False
 
     def run(self):
-        _register(self.env, self.env.docname)
+        mark_rebuilt_every_time(self.env, _LEDGER_DOCS)
         return [_summary_placeholder()]
 
 
@@ -167,19 +194,11 @@ def _resolve(app, doctree, fromdocname):
             node.replace_self(nodes.paragraph(text=text))
 
 
-def _always_outdated(app, env, added, changed, removed):
-    return sorted(getattr(env, "learnreg_ledger_docs", set()) - set(removed))
-
-
 def _purge(app, env, docname):
-    getattr(env, "learnreg_ledger_docs", set()).discard(docname)
     getattr(env, "learnreg_claims", {}).pop(docname, None)
 
 
 def _merge(app, env, docnames, other):
-    env.learnreg_ledger_docs = getattr(env, "learnreg_ledger_docs", set()) | getattr(
-        other, "learnreg_ledger_docs", set()
-    )
     claims = getattr(env, "learnreg_claims", {})
     claims.update({d: c for d, c in getattr(other, "learnreg_claims", {}).items() if d in docnames})
     env.learnreg_claims = claims
@@ -215,7 +234,7 @@ def setup(app):
     app.add_directive("claims-summary", ClaimsSummaryDirective)
     app.connect("doctree-read", _collect)
     app.connect("doctree-resolved", _resolve)
-    app.connect("env-get-outdated", _always_outdated)
+    connect_rebuilt_every_time(app, _LEDGER_DOCS)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("build-finished", _finish)
