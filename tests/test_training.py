@@ -66,3 +66,18 @@ def test_bad_input_raises():
         train_filter_adam(cx, cy, stop=3)
     with pytest.raises(ValueError, match="Delta must be non-negative"):
         fit_speed_ratio([1.0], [1.0], [-1.0], 10, make_rng(0))
+
+
+def test_adam_moments_match_the_textbook_recursion():
+    from learnreg.training import AdamMoments
+
+    grads = [np.array([1.0, -2.0]), np.array([0.5, 4.0]), np.array([-3.0, 0.0])]
+    adam = AdamMoments(2, beta1=0.8, beta2=0.9)
+    m = v = np.zeros(2)
+    for t, grad in enumerate(grads, start=1):
+        m = 0.8 * m + 0.2 * grad
+        v = 0.9 * v + 0.1 * grad**2
+        mhat, vhat = adam.update(grad)
+        np.testing.assert_allclose(mhat, m / (1 - 0.8**t), rtol=1e-15)
+        np.testing.assert_allclose(vhat, v / (1 - 0.9**t), rtol=1e-15)
+    assert adam.t == 3

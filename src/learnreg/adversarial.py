@@ -48,6 +48,7 @@ import scipy.optimize
 
 from ._validate import as_array, check_choice, check_int, check_real, check_rng
 from .operators import SVD
+from .training import AdamMoments
 
 __all__ = [
     "ADVERSARIES",
@@ -737,9 +738,8 @@ def pgd_training(
     my2 = np.mean(cy**2, axis=0)
     scale = np.abs(np.mean(cx * cy, axis=0)) / np.where(my2 > 0, my2, 1.0)
     scale = np.where(scale > 0, scale, 1.0)
-    m1 = np.zeros(r)
-    m2 = np.zeros(r)
-    b1, b2, tiny = 0.9, 0.999, 1e-12
+    adam = AdamMoments(r)
+    tiny = 1e-12
     decay = (lr_final / lr) ** (1.0 / max(outer_steps - 1, 1))
     out = PGDTrainingResult(g=g)
     evals = 0
@@ -766,10 +766,7 @@ def pgd_training(
         z = cy + c
         grad = 2.0 * np.mean((g * z - cx) * z, axis=0)
         evals += 1
-        m1 = b1 * m1 + (1 - b1) * grad
-        m2 = b2 * m2 + (1 - b2) * grad**2
-        mh = m1 / (1 - b1 ** (step + 1))
-        vh = m2 / (1 - b2 ** (step + 1))
+        mh, vh = adam.update(grad)
         g = g - lr * decay**step * scale * mh / (np.sqrt(vh) + tiny)
         if record_every and (step % record_every == 0 or step == outer_steps - 1):
             out.objective.append(float(np.mean(worst_case_errors(g, cx, cy, eps, adversary))))

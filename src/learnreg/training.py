@@ -29,7 +29,36 @@ import numpy as np
 from ._validate import as_array, check_int, check_real, check_rng
 from .spectral import _spectral_arrays, empirical_filter, risk, sample_coefficients
 
-__all__ = ["TrainingResult", "train_filter_adam", "FitTiming", "fit_speed_ratio"]
+__all__ = ["AdamMoments", "TrainingResult", "train_filter_adam", "FitTiming", "fit_speed_ratio"]
+
+
+class AdamMoments:
+    r"""Adam's bias-corrected moment estimates (Kingma & Ba, 2015).
+
+    After the t-th call of :meth:`update` with gradient :math:`\nabla_t`,
+
+    .. math::
+        m_t = \beta_1 m_{t-1} + (1-\beta_1)\nabla_t, \quad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2)\nabla_t^2, \quad
+        \hat m_t = \frac{m_t}{1-\beta_1^t}, \quad \hat v_t = \frac{v_t}{1-\beta_2^t}.
+
+    The caller forms the step, e.g. :math:`\theta \leftarrow \theta - \eta_t \hat m_t / (\sqrt{\hat v_t} + \epsilon)`,
+    with its own learning-rate schedule.
+    """
+
+    def __init__(self, size: int, beta1: float = 0.9, beta2: float = 0.999):
+        self.beta1, self.beta2 = beta1, beta2
+        self.m = np.zeros(size)
+        self.v = np.zeros(size)
+        self.t = 0
+
+    def update(self, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        r"""Take one gradient and return :math:`(\hat m_t, \hat v_t)`."""
+        b1, b2 = self.beta1, self.beta2
+        self.m = b1 * self.m + (1 - b1) * grad
+        self.v = b2 * self.v + (1 - b2) * grad**2
+        self.t += 1
+        return self.m / (1 - b1**self.t), self.v / (1 - b2**self.t)
 
 
 @dataclass(frozen=True)
@@ -119,8 +148,7 @@ def train_filter_adam(
         raise ValueError("stop must be a callable g -> bool or None")
     g = np.zeros(r) if g0 is None else as_array(g0, "g0", shape=(r,)).copy()
 
-    m = np.zeros(r)
-    v = np.zeros(r)
+    adam = AdamMoments(r, b1, b2)
     losses = np.empty(n_steps)
     stopped = False
     t = 0
@@ -133,11 +161,8 @@ def train_filter_adam(
         res = by * g - bx
         losses[t] = np.sum(res**2) / bx.shape[0]
         grad = 2.0 * np.sum(res * by, axis=0) / bx.shape[0]
-        m = b1 * m + (1 - b1) * grad
-        v = b2 * v + (1 - b2) * grad**2
+        mhat, vhat = adam.update(grad)
         t += 1
-        mhat = m / (1 - b1**t)
-        vhat = v / (1 - b2**t)
         g = g - lr / (1 + lr_decay * t) * mhat / (np.sqrt(vhat) + eps)
         if stop is not None and t % check_every == 0 and stop(g):
             stopped = True
