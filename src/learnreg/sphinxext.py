@@ -127,8 +127,12 @@ def _records(env) -> list[dict]:
 
 
 def docutils_table(headers, rows, widths, classes=()) -> nodes.table:
-    """A docutils table; each cell is a docutils node or a value shown as text."""
-    table = nodes.table(classes=list(classes))
+    """A docutils table; each cell is a docutils node or a value shown as text.
+
+    ``widths`` are relative column widths; the class ``colwidths-given`` makes
+    Sphinx's HTML writer emit them.
+    """
+    table = nodes.table(classes=[*classes, "colwidths-given"])
     group = nodes.tgroup(cols=len(headers))
     table += group
     for w in widths:
@@ -153,7 +157,7 @@ def docutils_table(headers, rows, widths, classes=()) -> nodes.table:
 
 def _ledger_table(app, fromdocname: str, records: list[dict]) -> nodes.table:
     headers = ["id", "ch.", "statement", "measured", "expected", "tol.", "check", "result", "where"]
-    widths = [12, 3, 34, 9, 9, 7, 6, 6, 8]
+    widths = [18, 3, 30, 9, 8, 8, 6, 8, 10]
     rows = []
     for r in records:
         anchor = r.get("figure") or f"claim-{r['id']}"
