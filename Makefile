@@ -22,7 +22,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml requirements-lock.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
-	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e ".[book,test,torch]"
+	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e ".[book,test,torch,cluster]"
 	touch $(STAMP)
 
 # Executed notebooks are cached by jupyter-cache, keyed on their code cells only.
