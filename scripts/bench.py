@@ -8,7 +8,7 @@ Usage::
 
 Run it on an otherwise idle machine: the numbers are wall-clock times. Then run
 ``make book``; the appendix page "Benchmarks and budgets" shows the table next
-to the budgets (see :mod:`learnreg.benchext`, which also defines the schema).
+to the budgets (see :mod:`learnreg.book.benchext`, which also defines the schema).
 
 What is measured, and how
 -------------------------
@@ -89,7 +89,7 @@ sys.path.insert(0, str(ROOT / "src"))  # a fresh clone without an editable insta
 import numpy as np  # noqa: E402
 
 from learnreg._io import atomic_open  # noqa: E402
-from learnreg.benchext import budget_rows, validate_bench  # noqa: E402
+from learnreg.book.benchext import budget_rows, validate_bench  # noqa: E402
 
 PROBE_MARK = "__LEARNREG_BENCH__"
 

@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def pytest_sessionfinish(session, exitstatus):
-    from learnreg.claims import check_claims, load_claims
+    from learnreg.book.claims import check_claims, load_claims
 
     if not any(_CLAIMS.glob("*.json")):
         return

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from learnreg.benchext import (
+from learnreg.book.benchext import (
     BUDGETS,
     REQUIRED_KEYS,
     budget_rows,
@@ -234,7 +234,7 @@ def test_the_probe_times_controls_with_callbacks_and_restores_them():
 def test_page_shows_every_budget_row_and_marks_misses():
     from docutils import nodes
 
-    from learnreg import benchext
+    from learnreg.book import benchext
 
     data = _record(quick=False, machine={"cpus": 2, "platform": "Linux", "python": "3.11", "numpy": "2"},
                    adversarial=[{"adversary": "box", "exact_s": 0.01, "pgd_s": 0.3, "ratio": 30.0,
@@ -250,7 +250,7 @@ def test_page_shows_every_budget_row_and_marks_misses():
 
 
 def test_page_without_a_benchmark_says_how_to_make_one():
-    from learnreg import benchext
+    from learnreg.book import benchext
 
     note = benchext._note(None).astext()
     assert "make bench" in note and "make book" in note

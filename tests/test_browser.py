@@ -206,7 +206,7 @@ def _standalone(tmp_path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from learnreg.sliders import static_slider
+    from learnreg.book.sliders import static_slider
 
     def plot(a, b):
         fig, ax = plt.subplots(figsize=(3, 2), dpi=50)

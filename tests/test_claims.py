@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from learnreg.claims import ClaimLedger, check_claims, claims_dir, load_claims
+from learnreg.book.claims import ClaimLedger, check_claims, claims_dir, load_claims
 
 
 @pytest.mark.parametrize(
@@ -111,7 +111,7 @@ def test_sphinx_extension_collects_claims_from_rendered_html(tmp_path):
 
     from docutils import nodes
 
-    from learnreg import sphinxext
+    from learnreg.book import sphinxext
 
     ledger = ClaimLedger(chapter=3, notebook="03_x", directory=tmp_path)
     good = ledger.record("ch3-a", 'quotes " and <tags>', 0.5, 0.5, 0.01)

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 
 from learnreg import adversarial as adv
 from learnreg import cnn, data, fitting, frames, paradigms, rates, spectral, training, tv
-from learnreg.claims import ClaimLedger
+from learnreg.book.claims import ClaimLedger
 from learnreg.operators import Integration, Radon, make_operator
 
 SETTINGS = settings(max_examples=6, deadline=None, derandomize=True,

@@ -18,7 +18,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from learnreg.sliders import StaticSlider, png_size, reset_ids, static_slider  # noqa: E402
+from learnreg.book.sliders import StaticSlider, png_size, reset_ids, static_slider  # noqa: E402
 
 
 def _coded_png(a, b) -> bytes:
@@ -173,7 +173,7 @@ def test_png_size_reads_the_header():
 
 
 def test_glue_figure_checks_its_arguments():
-    from learnreg.sliders import glue_figure
+    from learnreg.book.sliders import glue_figure
 
     with pytest.raises(ValueError, match="key must be a name"):
         glue_figure("a key", plt.figure())
@@ -202,7 +202,7 @@ def test_frames_are_palette_pngs_close_to_the_drawn_figure():
 def test_glue_figure_glues_a_self_contained_img_of_the_figure(monkeypatch):
     import myst_nb
 
-    from learnreg.sliders import glue_figure
+    from learnreg.book.sliders import glue_figure
 
     calls = []
     monkeypatch.setattr(myst_nb, "glue", lambda key, obj, display=True: calls.append((key, obj, display)))

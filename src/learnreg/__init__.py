@@ -1,19 +1,23 @@
 """learnreg: the helper package of the book *Explainable learning-based
 regularization of inverse problems: reproducible figures*.
 
-Modules follow the book's table of contents:
+The numerical modules follow the book's table of contents:
 
 - :mod:`learnreg.operators` — forward operators and their SVDs (chapter 1)
 - :mod:`learnreg.data` — seeded synthetic data
 - :mod:`learnreg.cache` — the on-disk cache for expensive SVDs
 - :mod:`learnreg.fitting` — power-law fits for decay exponents and rates
-- :mod:`learnreg.claims` — the claims ledger
-- :mod:`learnreg.plotting` — the book's figure style
+- :mod:`learnreg.spectral`, :mod:`learnreg.training`, :mod:`learnreg.rates` — learned spectral filters
+- :mod:`learnreg.paradigms`, :mod:`learnreg.adversarial`, :mod:`learnreg.frames`, :mod:`learnreg.tv`,
+  :mod:`learnreg.cnn` — the later chapters
+
+The book's machinery (claims ledger, sliders and panels, figure style, Sphinx
+extensions) lives apart, in :mod:`learnreg.book`; importing the numerical
+modules never needs Sphinx.
 """
 
-from .claims import ClaimLedger
 from .data import make_rng
 from .operators import SVD, LinearOperator, make_operator
 
 __version__ = "0.1.0"
-__all__ = ["ClaimLedger", "LinearOperator", "SVD", "make_operator", "make_rng", "__version__"]
+__all__ = ["LinearOperator", "SVD", "make_operator", "make_rng", "__version__"]

@@ -2,7 +2,7 @@
 
 The claims are read from the executed pages themselves: every claim a notebook
 records is displayed as HTML that carries its full record (see
-:meth:`learnreg.claims.Claim._repr_html_`). When a document is read, its
+:meth:`learnreg.book.claims.Claim._repr_html_`). When a document is read, its
 claims are stored in the build environment; so the ledger always matches what
 the chapters show, whether a notebook was just executed or served from the
 execution cache.

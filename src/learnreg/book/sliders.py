@@ -45,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_int
+from .._validate import check_int
 
 __all__ = ["StaticSlider", "static_slider", "reset_ids", "png_size", "glue_figure", "figure_img_html", "MAX_FRAMES"]
 

@@ -9,7 +9,7 @@ figure that shows it::
 
 Each record is checked at once and shown in the notebook (PASS or FAIL, with
 the numbers); the HTML form of the claim carries the full record, so the book
-build (:mod:`learnreg.sphinxext`) collects the ledger from the executed pages
+build (:mod:`learnreg.book.sphinxext`) collects the ledger from the executed pages
 themselves, cached or not. Each record is also written to
 ``<claims dir>/<notebook>.json`` (rewritten atomically after every record, so
 a re-executed notebook replaces its old claims); the test suite reads these
@@ -30,8 +30,8 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from ._io import atomic_open
-from ._validate import check_choice, check_int, check_real
+from .._io import atomic_open
+from .._validate import check_choice, check_int, check_real
 
 __all__ = ["Claim", "ClaimLedger", "claims_dir", "load_claims", "check_claims", "KINDS"]
 

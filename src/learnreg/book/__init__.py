@@ -1,0 +1,8 @@
+"""The book's machinery, kept apart from the numerics.
+
+- :mod:`learnreg.book.claims` — the claims ledger
+- :mod:`learnreg.book.sliders` — static sliders that work without a kernel
+- :mod:`learnreg.book.style` — the book's figure style
+- :mod:`learnreg.book.sphinxext`, :mod:`learnreg.book.benchext` — Sphinx extensions (the ledger and
+  benchmark pages); only these import Sphinx
+"""

@@ -1,0 +1,1 @@
+"""Figures of the book, one module per chapter; each function draws one figure from its results."""
