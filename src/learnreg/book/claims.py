@@ -68,6 +68,10 @@ def _fmt(value: float) -> str:
     return f"{value:.3e}"
 
 
+#: How the ledger prints a number (used by the ledger page as well).
+format_number = _fmt
+
+
 @dataclass(frozen=True)
 class Claim:
     """One numerical claim and the outcome of its check."""

@@ -33,7 +33,7 @@ from docutils import nodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from .claims import _fmt
+from .claims import format_number
 
 logger = logging.getLogger(__name__)
 
@@ -167,9 +167,9 @@ def _ledger_table(app, fromdocname: str, records: list[dict]) -> nodes.table:
             nodes.literal(text=r["id"]),
             r["chapter"],
             r["statement"],
-            _fmt(measured) if isinstance(measured, (int, float)) else measured,
-            _fmt(r["expected"]),
-            _fmt(r["tolerance"]),
+            format_number(measured) if isinstance(measured, (int, float)) else measured,
+            format_number(r["expected"]),
+            format_number(r["tolerance"]),
             r["kind"],
             nodes.strong(text="pass" if r["passed"] else "FAIL"),
             nodes.reference("", "chapter " + str(r["chapter"]), refuri=uri, internal=True),
