@@ -140,3 +140,18 @@ def test_operator_svd_uses_the_cache_and_recovers_from_corruption(tmp_path, monk
 def test_bad_keys_raise_value_error(tmp_path, key):
     with pytest.raises(ValueError):
         cached_arrays(key, lambda: {"a": np.zeros(1)}, directory=tmp_path)
+
+
+@pytest.mark.parametrize("directory", ["", "  ", 3, 2.5, b"folder", ["a"]])
+def test_directory_must_name_a_folder(tmp_path, directory):
+    """An empty string is not the current folder; numbers and bytes are not folders."""
+    with pytest.raises(ValueError, match="directory"):
+        cached_arrays({"name": "t"}, lambda: {"a": np.zeros(1)}, directory=directory)
+    with pytest.raises(ValueError, match="directory"):
+        cache_path({"name": "t"}, directory)
+
+
+@pytest.mark.parametrize("use_cache", ["no", "False", 0, 1, None])
+def test_use_cache_is_a_strict_flag(tmp_path, use_cache):
+    with pytest.raises(ValueError, match="use_cache"):
+        cached_arrays({"name": "t"}, lambda: {"a": np.zeros(1)}, directory=tmp_path, use_cache=use_cache)

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ._io import atomic_open
+from ._validate import check_bool, check_directory
 
 __all__ = ["CACHE_FORMAT", "CacheWarning", "cache_dir", "cached_arrays", "cache_path"]
 
@@ -71,11 +72,16 @@ def _digest(arr: np.ndarray) -> str:
 
 
 def cache_path(key: Mapping, directory: Path | str | None = None) -> Path:
-    """Return the file that holds the entry for ``key``."""
+    """Return the file that holds the entry for ``key``.
+
+    ``directory`` is a folder (str or path-like; an empty string is refused,
+    not read as the current folder); default :func:`cache_dir`.
+    """
     canonical = _canonical(key)
     name = str(key.get("name", "entry")).replace(os.sep, "_")
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:24]
-    return Path(directory if directory is not None else cache_dir()) / f"{name}-{digest}.npz"
+    folder = cache_dir() if directory is None else check_directory(directory, "directory")
+    return folder / f"{name}-{digest}.npz"
 
 
 def _load(path: Path, canonical: str) -> dict[str, np.ndarray] | None:
@@ -120,11 +126,14 @@ def cached_arrays(
         Called with no arguments when no valid entry exists; returns a mapping
         from names to arrays.
     directory : path, optional
-        Cache folder; defaults to :func:`cache_dir`.
+        Cache folder (a non-empty str or path-like); defaults to :func:`cache_dir`.
     use_cache : bool
         If False, always compute and never touch the disk.
     """
     canonical = _canonical(key)
+    if not callable(compute):
+        raise ValueError(f"compute must be a callable returning a mapping of arrays, got {type(compute).__name__}")
+    use_cache = check_bool(use_cache, "use_cache")
     if not use_cache:
         return {k: np.asarray(v) for k, v in compute().items()}
     path = cache_path(key, directory)

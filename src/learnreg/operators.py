@@ -31,6 +31,7 @@ the machine. Closed-form SVDs use their own bases (real Fourier modes).
 
 from __future__ import annotations
 
+import inspect
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -39,7 +40,18 @@ from functools import cached_property
 import numpy as np
 import scipy.sparse as sp
 
-from ._validate import as_array, check_int, check_real
+from ._validate import (
+    MIN_POSITIVE,
+    as_array,
+    check_bool,
+    check_bytes,
+    check_choice,
+    check_int,
+    check_iterations,
+    check_real,
+    check_rng,
+    finite_result,
+)
 from .cache import cached_arrays
 
 __all__ = [
@@ -61,6 +73,14 @@ __all__ = [
 # ---------------------------------------------------------------------------
 
 
+def _last_dimension(value, name: str, size: int) -> np.ndarray:
+    """An array of shape (..., size)."""
+    arr = as_array(value, name)
+    if arr.ndim == 0 or arr.shape[-1] != size:
+        raise ValueError(f"{name} must have last dimension {size}, got shape {arr.shape}")
+    return arr
+
+
 @dataclass(frozen=True, eq=False)
 class SVD:
     r"""Singular system :math:`(s_k, u_k, v_k)` in the discrete :math:`L^2` inner products.
@@ -73,8 +93,11 @@ class SVD:
         Columns are :math:`u_k` (grid values), orthonormal in :math:`X`.
     V : ndarray, shape (m, r)
         Columns are :math:`v_k`, orthonormal in :math:`Y`.
-    weights_x, weights_y : ndarray
-        Cell sizes of the two grids.
+    weights_x, weights_y : ndarray, shapes (N,) and (m,)
+        Cell sizes of the two grids (positive).
+
+    Construction checks all of this except orthonormality: finite arrays,
+    positive non-increasing ``s``, and shapes that agree.
     """
 
     s: np.ndarray
@@ -83,37 +106,45 @@ class SVD:
     weights_x: np.ndarray
     weights_y: np.ndarray
 
+    def __post_init__(self):
+        s = as_array(self.s, "s", ndim=1, positive=True)
+        if np.any(np.diff(s) > 0):
+            k = int(np.flatnonzero(np.diff(s) > 0)[0])
+            raise ValueError(f"s must be non-increasing, got s[{k}] = {s[k]:.6g} < s[{k + 1}] = {s[k + 1]:.6g}")
+        wx = as_array(self.weights_x, "weights_x", ndim=1, positive=True)
+        wy = as_array(self.weights_y, "weights_y", ndim=1, positive=True)
+        U = as_array(self.U, "U", shape=(wx.shape[0], s.shape[0]))
+        V = as_array(self.V, "V", shape=(wy.shape[0], s.shape[0]))
+        for name, value in (("s", s), ("U", U), ("V", V), ("weights_x", wx), ("weights_y", wy)):
+            object.__setattr__(self, name, value)
+
     @property
     def rank(self) -> int:
         """Number of singular triples."""
         return self.s.shape[0]
 
+    @finite_result
     def coefficients_x(self, x) -> np.ndarray:
         r"""Return :math:`\langle x, u_k\rangle_X` for each k; ``x`` has shape (..., N)."""
-        x = as_array(x, "x", shape=None)
-        if x.shape[-1] != self.U.shape[0]:
-            raise ValueError(f"x must have last dimension {self.U.shape[0]}, got shape {x.shape}")
+        x = _last_dimension(x, "x", self.U.shape[0])
         return (x * self.weights_x) @ self.U
 
+    @finite_result
     def coefficients_y(self, y) -> np.ndarray:
         r"""Return :math:`\langle y, v_k\rangle_Y` for each k; ``y`` has shape (..., m)."""
-        y = as_array(y, "y")
-        if y.shape[-1] != self.V.shape[0]:
-            raise ValueError(f"y must have last dimension {self.V.shape[0]}, got shape {y.shape}")
+        y = _last_dimension(y, "y", self.V.shape[0])
         return (y * self.weights_y) @ self.V
 
+    @finite_result
     def synthesis_x(self, c) -> np.ndarray:
         r"""Return :math:`\sum_k c_k u_k`; ``c`` has shape (..., r)."""
-        c = as_array(c, "c")
-        if c.shape[-1] != self.rank:
-            raise ValueError(f"c must have last dimension {self.rank}, got shape {c.shape}")
+        c = _last_dimension(c, "c", self.rank)
         return c @ self.U.T
 
+    @finite_result
     def synthesis_y(self, c) -> np.ndarray:
         r"""Return :math:`\sum_k c_k v_k`; ``c`` has shape (..., r)."""
-        c = as_array(c, "c")
-        if c.shape[-1] != self.rank:
-            raise ValueError(f"c must have last dimension {self.rank}, got shape {c.shape}")
+        c = _last_dimension(c, "c", self.rank)
         return c @ self.V.T
 
     def truncate(self, r: int) -> "SVD":
@@ -198,6 +229,7 @@ class LinearOperator(ABC):
 
     def __init__(self, n: int):
         self.n = check_int(n, "n", minimum=2)
+        check_bytes(16.0 * self.n, f"a grid of n = {self.n} cells")
 
     # -- description -------------------------------------------------------
     @property
@@ -239,15 +271,26 @@ class LinearOperator(ABC):
         return f"{type(self).__name__}({args})"
 
     # -- matrices ------------------------------------------------------------
+    #: dense (m, N) arrays held at once while :meth:`_build_matrix` runs (memory estimate)
+    _matrix_copies = 4
+
+    def _matrix_bytes(self) -> float:
+        """Estimated peak memory of building the matrix of grid values."""
+        m, N = self.shape
+        return 8.0 * self._matrix_copies * m * N
+
     @cached_property
     def sparse_matrix(self) -> sp.csr_array:
         """The matrix of grid values as a scipy sparse CSR array."""
+        check_bytes(self._matrix_bytes(), f"the matrix of {self!r}")
         M = self._build_matrix()
         return sp.csr_array(M)
 
     @cached_property
     def matrix(self) -> np.ndarray:
         """The matrix of grid values as a dense array, shape (m, N)."""
+        m, N = self.shape
+        check_bytes(max(self._matrix_bytes(), 16.0 * m * N), f"the dense matrix of {self!r}")
         M = self._build_matrix()
         return M.toarray() if sp.issparse(M) else np.asarray(M, dtype=float)
 
@@ -274,6 +317,7 @@ class LinearOperator(ABC):
 
     _prefer_sparse = False
 
+    @finite_result
     def apply(self, x) -> np.ndarray:
         """Return :math:`Ax`; ``x`` has shape ``(..., N)`` or ``(..., *domain_shape)``."""
         xf, was_image = self._flatten(x, "x", self.domain_shape)
@@ -282,6 +326,7 @@ class LinearOperator(ABC):
             y = y.reshape(*y.shape[:-1], *self.range_shape)
         return y
 
+    @finite_result
     def adjoint(self, y) -> np.ndarray:
         r"""Return :math:`A^*y` in the weighted inner products: :math:`W_X^{-1} M^\top W_Y y`."""
         yf, was_image = self._flatten(y, "y", self.range_shape)
@@ -294,25 +339,31 @@ class LinearOperator(ABC):
         return self.apply(x)
 
     # -- inner products and norms ----------------------------------------------
+    @finite_result
     def inner_x(self, a, b) -> np.ndarray:
         r""":math:`\langle a, b\rangle_X` along the last axis."""
         a, _ = self._flatten(a, "a", self.domain_shape)
         b, _ = self._flatten(b, "b", self.domain_shape)
         return np.sum(a * b * self.weights_x, axis=-1)
 
+    @finite_result
     def inner_y(self, a, b) -> np.ndarray:
         r""":math:`\langle a, b\rangle_Y` along the last axis."""
         a, _ = self._flatten(a, "a", self.range_shape)
         b, _ = self._flatten(b, "b", self.range_shape)
         return np.sum(a * b * self.weights_y, axis=-1)
 
+    @finite_result
     def norm_x(self, x) -> np.ndarray:
         """Discrete L2 norm in X."""
-        return np.sqrt(self.inner_x(x, x))
+        x, _ = self._flatten(x, "x", self.domain_shape)
+        return np.sqrt(np.sum(x * x * self.weights_x, axis=-1))
 
+    @finite_result
     def norm_y(self, y) -> np.ndarray:
         """Discrete L2 norm in Y."""
-        return np.sqrt(self.inner_y(y, y))
+        y, _ = self._flatten(y, "y", self.range_shape)
+        return np.sqrt(np.sum(y * y * self.weights_y, axis=-1))
 
     # -- SVD ------------------------------------------------------------------
     def _closed_form_svd(self):
@@ -322,12 +373,28 @@ class LinearOperator(ABC):
     #: largest matrix dimension for which a dense SVD is attempted
     max_dense_svd = 8192
 
+    #: (n, n) arrays held at once by the closed-form SVD (memory estimate)
+    _closed_form_copies = 6
+
+    def _numerical_svd_bytes(self) -> float:
+        """Estimated peak memory of a dense LAPACK SVD: the matrix, its scaled copy, the factors."""
+        m, N = self.shape
+        return 8.0 * 8 * m * N
+
+    def _check_svd_size(self, method: str) -> None:
+        if method == "numerical":
+            if min(self.shape) > self.max_dense_svd:
+                raise ValueError(
+                    f"a dense SVD of {self!r} (matrix shape {self.shape}) is too large; "
+                    f"the limit is {self.max_dense_svd} columns"
+                )
+            check_bytes(self._numerical_svd_bytes(), f"the dense SVD of {self!r}")
+        else:
+            N = self.shape[1]
+            check_bytes(8.0 * self._closed_form_copies * N * N, f"the closed-form SVD of {self!r}")
+
     def _numerical_svd(self):
-        if min(self.shape) > self.max_dense_svd:
-            raise ValueError(
-                f"a dense SVD of {self!r} (matrix shape {self.shape}) is too large; "
-                f"the limit is {self.max_dense_svd} columns (for Radon: n <= 90)"
-            )
+        self._check_svd_size("numerical")
         return _weighted_svd(self.matrix, self.weights_x, self.weights_y)
 
     def svd(self, *, method: str = "auto", cache: bool = True) -> SVD:
@@ -341,14 +408,21 @@ class LinearOperator(ABC):
         cache : bool
             Whether numerically computed SVDs are read from / written to the
             on-disk cache (see :mod:`learnreg.cache`).
+
+        Raises
+        ------
+        ValueError
+            If the SVD would need more memory than :data:`learnreg._validate.MAX_BYTES`.
         """
-        if method not in ("auto", "closed_form", "numerical"):
-            raise ValueError(f"method must be 'auto', 'closed_form' or 'numerical'; got {method!r}")
+        method = check_choice(method, "method", ("auto", "closed_form", "numerical"))
+        cache = check_bool(cache, "cache")
         memo = self.__dict__.setdefault("_svd_memo", {})
         if method in memo:
             return memo[method]
         triple = None
         if method in ("auto", "closed_form"):
+            if type(self)._closed_form_svd is not LinearOperator._closed_form_svd:
+                self._check_svd_size("closed_form")
             triple = self._closed_form_svd()
             if triple is None and method == "closed_form":
                 raise ValueError(f"{type(self).__name__} has no closed-form SVD; use method='numerical'")
@@ -426,6 +500,7 @@ class Integration(_Grid1D):
     """
 
     name = "integration"
+    _closed_form_copies = 4
 
     @property
     def params(self):
@@ -434,10 +509,12 @@ class Integration(_Grid1D):
     def _build_matrix(self):
         return self.h * np.tril(np.ones((self.n, self.n)))
 
+    @finite_result
     def apply(self, x):
         xf, _ = self._flatten(x, "x", self.domain_shape)
         return self.h * np.cumsum(xf, axis=-1)
 
+    @finite_result
     def adjoint(self, y):
         yf, _ = self._flatten(y, "y", self.range_shape)
         return self.h * np.cumsum(yf[..., ::-1], axis=-1)[..., ::-1]
@@ -481,7 +558,9 @@ class PeriodicConvolution(_Grid1D):
     (the Fourier coefficients of a periodised Gaussian of standard deviation
     ``sigma``), for frequencies :math:`|k| \le n/2`. The DFT diagonalises it, so
     the SVD is closed form: :math:`u_k = v_k` are the real Fourier modes and
-    :math:`s = \hat g(|k|)`, ordered by frequency.
+    :math:`s = \hat g(|k|)`, ordered by frequency. Frequencies whose multiplier
+    underflows (below the smallest normal float, for large ``n * sigma``) are
+    left out of the SVD, as a numerical SVD leaves out what it cannot resolve.
 
     Parameters
     ----------
@@ -517,18 +596,22 @@ class PeriodicConvolution(_Grid1D):
         idx = (np.arange(self.n)[:, None] - np.arange(self.n)[None, :]) % self.n
         return col[idx]
 
+    @finite_result
     def apply(self, x):
         xf, _ = self._flatten(x, "x", self.domain_shape)
         return np.real(np.fft.ifft(np.fft.fft(xf, axis=-1) * self.multiplier, axis=-1))
 
+    @finite_result
     def adjoint(self, y):
-        return self.apply(y)  # self-adjoint: real, even multiplier
+        yf, _ = self._flatten(y, "y", self.range_shape)
+        return np.real(np.fft.ifft(np.fft.fft(yf, axis=-1) * self.multiplier, axis=-1))  # self-adjoint
 
     def _closed_form_svd(self):
         B, freq = _real_fourier_basis(self.n)
         s = np.exp(-2 * np.pi**2 * self.sigma**2 * freq.astype(float) ** 2)
-        U, V = _fix_signs(B, B.copy())
-        return s, U, V
+        r = int(np.sum(s >= MIN_POSITIVE))  # multipliers that underflow are not singular values
+        U, V = _fix_signs(B[:, :r], B[:, :r].copy())
+        return s[:r], U, V
 
 
 class PeriodicIntegration(_Grid1D):
@@ -571,10 +654,12 @@ class PeriodicIntegration(_Grid1D):
         out[1:] = 1.0 / lam[1:]
         return out
 
+    @finite_result
     def apply(self, x):
         xf, _ = self._flatten(x, "x", self.domain_shape)
         return np.real(np.fft.ifft(np.fft.fft(xf, axis=-1) * self.multiplier, axis=-1))
 
+    @finite_result
     def adjoint(self, y):
         yf, _ = self._flatten(y, "y", self.range_shape)
         return np.real(np.fft.ifft(np.fft.fft(yf, axis=-1) * np.conj(self.multiplier), axis=-1))
@@ -603,6 +688,7 @@ def pixel_grid(n: int) -> tuple[np.ndarray, np.ndarray]:
     ``matplotlib.pyplot.imshow`` shows an array. Returns (X, Y), each (n, n).
     """
     n = check_int(n, "n", minimum=1)
+    check_bytes(3 * 8.0 * n * n, f"pixel_grid(n={n})")
     h = 2.0 / n
     c = -1 + (np.arange(n) + 0.5) * h
     X, Y = np.meshgrid(c, -c)
@@ -635,6 +721,11 @@ class Radon(LinearOperator):
         self.n_detectors = check_int(
             math.ceil(1.5 * n) if n_detectors is None else n_detectors, "n_detectors", minimum=1
         )
+        check_bytes(self._matrix_bytes(), f"the ray-tracing matrix of {self!r}")
+
+    def _matrix_bytes(self) -> float:
+        # about 0.43 * 2n non-zeros per ray, about 70 bytes per non-zero while the matrix is built
+        return 72.0 * self.n_angles * self.n_detectors * self.n
 
     @property
     def params(self):
@@ -724,10 +815,21 @@ OPERATORS = {
 
 
 def make_operator(name: str, n: int, **kwargs) -> LinearOperator:
-    """Create an operator by name: 'integration', 'convolution', 'periodic_integration' or 'radon'."""
-    if name not in OPERATORS:
-        raise ValueError(f"name must be one of {', '.join(map(repr, OPERATORS))}; got {name!r}")
-    return OPERATORS[name](n, **kwargs)
+    """Create an operator by name: 'integration', 'convolution', 'periodic_integration' or 'radon'.
+
+    Further keyword arguments go to the operator's class; an argument it does
+    not take is refused with a ValueError.
+    """
+    name = check_choice(name, "name", OPERATORS)
+    cls = OPERATORS[name]
+    accepted = set(inspect.signature(cls).parameters) - {"n"}
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        raise ValueError(
+            f"{cls.__name__} takes no argument {', '.join(map(repr, unknown))}; "
+            f"it accepts {', '.join(map(repr, sorted(accepted))) or 'only n'}"
+        )
+    return cls(n, **kwargs)
 
 
 def dot_test(op: LinearOperator, rng: np.random.Generator, n_trials: int = 3) -> float:
@@ -736,10 +838,14 @@ def dot_test(op: LinearOperator, rng: np.random.Generator, n_trials: int = 3) ->
     Random ``x`` and ``y`` are drawn from ``rng``. For a correct adjoint the
     result is at the level of rounding errors (about 1e-15).
     """
-    from ._validate import check_rng
-
+    needed = ("apply", "adjoint", "inner_x", "inner_y", "norm_y")
+    if not all(callable(getattr(op, a, None)) for a in needed) or not hasattr(op, "shape"):
+        raise ValueError(
+            f"op must be a linear operator with shape, apply, adjoint, inner_x, inner_y and norm_y "
+            f"(e.g. a learnreg LinearOperator), got {type(op).__name__}"
+        )
     check_rng(rng)
-    n_trials = check_int(n_trials, "n_trials", minimum=1)
+    n_trials = check_iterations(n_trials, "n_trials")
     worst = 0.0
     for _ in range(n_trials):
         x = rng.standard_normal(op.shape[1])

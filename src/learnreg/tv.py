@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_array, check_int, check_real
+from ._validate import as_array, check_bool, check_bytes, check_int, check_iterations, check_real, finite_result
 
 __all__ = ["difference", "difference_adjoint", "tv_value", "tv_denoise", "tv_reconstruct", "tune_tv", "TVTuning"]
 
@@ -61,16 +61,36 @@ def _difference_adjoint(p, shape) -> np.ndarray:
     return out
 
 
+def _check_shape(shape) -> tuple[int, ...]:
+    if not isinstance(shape, (tuple, list)) or len(shape) not in (1, 2):
+        raise ValueError(f"shape must be (n,) or (n1, n2), got {shape!r}")
+    shape = tuple(check_int(v, "shape", minimum=2) for v in shape)
+    check_bytes(8.0 * 4 * float(np.prod(shape, dtype=float)), f"signals of shape = {shape}")
+    return shape
+
+
+def _check_dual(p, K: int, shape: tuple[int, ...], name: str):
+    """A dual variable (output of :func:`difference`) for K signals of the given shape."""
+    if len(shape) == 1:
+        return as_array(p, name, shape=(K, shape[0] - 1))
+    if not isinstance(p, (tuple, list)) or len(p) != 2:
+        raise ValueError(f"{name} must be a pair (vertical, horizontal) of difference arrays for 2D signals")
+    return (
+        as_array(p[0], name, shape=(K, shape[0] - 1, shape[1])),
+        as_array(p[1], name, shape=(K, shape[0], shape[1] - 1)),
+    )
+
+
+@finite_result
 def difference(x) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Forward differences :math:`Dx` of a batch: (K, n) -> (K, n-1); (K, n1, n2) -> (vertical, horizontal)."""
     return _difference(_check_x(x, "x"))
 
 
+@finite_result
 def difference_adjoint(p, shape) -> np.ndarray:
     r""":math:`D^\top p` for the output of :func:`difference`; ``shape`` is the signal shape (without batch)."""
-    if not isinstance(shape, (tuple, list)) or len(shape) not in (1, 2):
-        raise ValueError(f"shape must be (n,) or (n1, n2), got {shape!r}")
-    shape = tuple(check_int(v, "shape", minimum=2) for v in shape)
+    shape = _check_shape(shape)
     if len(shape) == 1:
         p = as_array(p, "p", shape=(None, shape[0] - 1))
         return _difference_adjoint(p, shape)
@@ -81,6 +101,7 @@ def difference_adjoint(p, shape) -> np.ndarray:
     return _difference_adjoint((pv, ph), shape)
 
 
+@finite_result
 def tv_value(x) -> np.ndarray:
     r""":math:`\|Dx\|_1` per sample (anisotropic in 2D)."""
     x = _check_x(x, "x")
@@ -90,6 +111,7 @@ def tv_value(x) -> np.ndarray:
     return np.abs(d[0]).sum(axis=(1, 2)) + np.abs(d[1]).sum(axis=(1, 2))
 
 
+@finite_result
 def tv_denoise(y, alpha, *, tol: float = 1e-9, max_iter: int = 20000, p0=None, return_dual: bool = False):
     r"""TV denoising :math:`\operatorname{argmin}_x \tfrac12\|x-y\|^2 + \alpha\|Dx\|_1` of each sample.
 
@@ -116,7 +138,8 @@ def tv_denoise(y, alpha, *, tol: float = 1e-9, max_iter: int = 20000, p0=None, r
     if alpha.ndim == 1 and alpha.shape[0] != K:
         raise ValueError(f"alpha must be a scalar or have one entry per sample ({K}), got {alpha.shape[0]}")
     tol = check_real(tol, "tol", positive=True)
-    max_iter = check_int(max_iter, "max_iter", minimum=1)
+    max_iter = check_iterations(max_iter, "max_iter")
+    return_dual = check_bool(return_dual, "return_dual")
     a = np.broadcast_to(alpha, (K,)).reshape((K,) + (1,) * len(shape))
     L = 4.0 * len(shape)  # ||D||^2 <= 4 per axis
     if p0 is None:
@@ -125,7 +148,7 @@ def tv_denoise(y, alpha, *, tol: float = 1e-9, max_iter: int = 20000, p0=None, r
             np.zeros((K, shape[0], shape[1] - 1)),
         )
     else:
-        p = p0
+        p = _check_dual(p0, K, shape, "p0")
     ysq = 0.5 * np.sum(y.reshape(K, -1) ** 2, axis=1)
     scale = np.maximum(ysq, 1.0)
 
@@ -173,6 +196,7 @@ def _dtd(n: int) -> np.ndarray:
     return L
 
 
+@finite_result
 def tv_reconstruct(A, y, alpha, *, tol: float = 1e-5, max_iter: int = 5000, rho: float | None = None, state=None, return_state: bool = False):
     r"""1D TV reconstruction :math:`\operatorname{argmin}_x \tfrac12\|Ax-y\|^2 + \alpha\|Dx\|_1` (ADMM).
 
@@ -208,7 +232,8 @@ def tv_reconstruct(A, y, alpha, *, tol: float = 1e-5, max_iter: int = 5000, rho:
     y = as_array(y, "y", ndim=2)
     alpha = check_real(alpha, "alpha", nonnegative=True)
     tol = check_real(tol, "tol", positive=True)
-    max_iter = check_int(max_iter, "max_iter", minimum=1)
+    max_iter = check_iterations(max_iter, "max_iter")
+    return_state = check_bool(return_state, "return_state")
     if A is None:
         x, gap = tv_denoise(y, alpha, tol=tol * 1e-2)
         res = float(np.max(gap / np.maximum(0.5 * np.sum(y**2, axis=1), 1.0)))
@@ -217,6 +242,9 @@ def tv_reconstruct(A, y, alpha, *, tol: float = 1e-5, max_iter: int = 5000, rho:
     if A.shape[0] != y.shape[1]:
         raise ValueError(f"y must have {A.shape[0]} columns to match A of shape {A.shape}, got {y.shape[1]}")
     n = A.shape[1]
+    if n < 2:
+        raise ValueError(f"A must have at least 2 columns (signals of length n >= 2), got shape {A.shape}")
+    check_bytes(8.0 * 4 * n * n, f"the ADMM system matrix for A with {n} columns")
     rho = check_real(rho, "rho", positive=True) if rho is not None else max(alpha, 1e-4) / 5
     AtA = A.T @ A
     M = np.linalg.inv(AtA + rho * _dtd(n))
@@ -227,10 +255,12 @@ def tv_reconstruct(A, y, alpha, *, tol: float = 1e-5, max_iter: int = 5000, rho:
         z = np.diff(x, axis=1)
         u = np.zeros_like(z)
     else:
-        if len(state) != 4:
+        if not isinstance(state, (tuple, list)) or len(state) != 4:
             raise ValueError("state must be the (x, z, u, rho) tuple returned with return_state=True")
-        x, z, u = (np.array(a, dtype=float) for a in state[:3])
-        u = u * (state[3] / rho)  # keep the dual variable p = rho u when rho changes
+        x = as_array(state[0], "state", shape=y.shape[:1] + (n,)).copy()
+        z = as_array(state[1], "state", shape=y.shape[:1] + (n - 1,)).copy()
+        u = as_array(state[2], "state", shape=y.shape[:1] + (n - 1,)).copy()
+        u = u * (check_real(state[3], "state", positive=True) / rho)  # keep the dual variable p = rho u when rho changes
     res = np.inf
     for it in range(1, max_iter + 1):
         x = (Aty + rho * _difference_adjoint(z - u, (n,))) @ M
@@ -274,6 +304,7 @@ def _recon(A, Y, alpha, shape, tol):
     return tv_reconstruct(A, Y, alpha, tol=tol)[0]
 
 
+@finite_result
 def tune_tv(X, Y, A=None, *, alphas=None, refine: int = 10, tol: float | None = None) -> TVTuning:
     r"""Tune :math:`\alpha` to minimise the training MSE :math:`\frac1{KN}\sum_i\|x_\alpha(y_i)-x_i\|^2`.
 
@@ -310,7 +341,7 @@ def tune_tv(X, Y, A=None, *, alphas=None, refine: int = 10, tol: float | None = 
                 f"A of shape {A.shape} does not match X {X.shape} and Y {Y.shape} "
                 "(need A.shape[1] == signal length and Y of shape (K, A.shape[0]))"
             )
-    refine = check_int(refine, "refine", minimum=0)
+    refine = check_iterations(refine, "refine", minimum=0)
     tol = (1e-8 if A is None else 1e-4) if tol is None else check_real(tol, "tol", positive=True)
     grid = np.logspace(-3, 1, 17) if alphas is None else as_array(alphas, "alphas", ndim=1, positive=True)
 

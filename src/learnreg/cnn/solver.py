@@ -8,12 +8,13 @@ linear systems of implicit differentiation.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .._validate import as_array, check_int, check_real
+from .._validate import as_array, check_bytes, check_iterations, check_real
 from ._common import DTYPE, torch_threads
 from .regularizer import CNNRegularizer
 
@@ -43,12 +44,16 @@ class Problem:
     """A, A^T A and the data term gradient, in torch (used by the solvers and by bilevel training)."""
 
     def __init__(self, reg: CNNRegularizer, A):
+        if not isinstance(reg, CNNRegularizer):
+            raise ValueError(f"reg must be a CNNRegularizer, got {type(reg).__name__}")
+        self.reg = reg
         n = reg.size
         if A is None:
             self.A = None
             self.norm2 = 1.0
         else:
             A = as_array(A, "A", ndim=2)
+            check_bytes(8.0 * 4 * A.size, f"the forward operator A of shape {A.shape}")
             if A.shape[1] != n:
                 raise ValueError(
                     f"A must have {n} columns to act on signals of shape {reg.shape}, got shape {A.shape}"
@@ -57,11 +62,16 @@ class Problem:
             self.norm2 = float(np.linalg.norm(A, 2) ** 2)
         self.m = n if A is None else self.A.shape[0]
 
-    def check_y(self, y) -> torch.Tensor:
-        if not isinstance(y, torch.Tensor):
-            y = torch.as_tensor(as_array(y, "y", ndim=2), dtype=DTYPE)
+    def check_y(self, y, name: str = "y") -> torch.Tensor:
+        """Data, one sample per row, as a float64 tensor of shape (batch, m); ``name`` is used in errors."""
+        if isinstance(y, torch.Tensor):
+            y = _check_tensor(y, name)
+        else:
+            y = torch.as_tensor(as_array(y, name, ndim=2), dtype=DTYPE)
         if y.dim() != 2 or y.shape[1] != self.m:
-            raise ValueError(f"y must have shape (batch, {self.m}) to match A, got {tuple(y.shape)}")
+            raise ValueError(f"{name} must have shape (batch, {self.m}) to match A, got {tuple(y.shape)}")
+        if y.shape[0] == 0:
+            raise ValueError(f"{name} must hold at least one sample")
         return y
 
     def At(self, y):
@@ -71,12 +81,31 @@ class Problem:
         return x if self.A is None else (x @ self.A.T) @ self.A
 
 
+def _check_tensor(y: torch.Tensor, name: str) -> torch.Tensor:
+    """A real, finite float64 tensor (the input policy for tensors)."""
+    if y.dtype.is_complex or not y.dtype.is_floating_point:
+        raise ValueError(f"{name} must be a real floating-point tensor, got dtype {y.dtype}")
+    y = y.to(DTYPE)
+    as_array(y.detach().numpy(), name, allow_empty=True)
+    return y
+
+
 def _rel_residual(reg, prob, x, aty, ref):
-    g = prob.AtA(x) - aty + reg.grad(x)
+    g = prob.AtA(x) - aty + reg.grad(x, check=False)
     return g.norm(dim=1) / ref
 
 
-def solve(reg: CNNRegularizer, A, y, *, tol: float = 1e-4, max_iter: int = 5000, x0=None, check_every: int = 10):
+def solve(
+    reg: CNNRegularizer,
+    A,
+    y,
+    *,
+    tol: float = 1e-4,
+    max_iter: int = 5000,
+    x0=None,
+    check_every: int = 10,
+    data_name: str = "y",
+):
     r"""Minimise :math:`E(x) = \tfrac12\|Ax-y\|^2 + J_\theta(x)` for each row of ``y``.
 
     Nesterov's accelerated gradient with step :math:`1/L`,
@@ -95,6 +124,9 @@ def solve(reg: CNNRegularizer, A, y, *, tol: float = 1e-4, max_iter: int = 5000,
         Relative gradient tolerance.
     x0 : tensor, shape (B, N), optional
         Starting point (warm start); default :math:`A^\top y`.
+    data_name : str
+        The name of ``y`` in error messages (for callers that pass their own
+        argument on, e.g. ``'Y'``).
 
     Returns
     -------
@@ -104,19 +136,28 @@ def solve(reg: CNNRegularizer, A, y, *, tol: float = 1e-4, max_iter: int = 5000,
     if not isinstance(reg, CNNRegularizer):
         raise ValueError(f"reg must be a CNNRegularizer, got {type(reg).__name__}")
     prob = A if isinstance(A, Problem) else Problem(reg, A)
-    y = prob.check_y(y)
+    y = prob.check_y(y, data_name)
     tol = check_real(tol, "tol", positive=True)
-    max_iter = check_int(max_iter, "max_iter", minimum=1)
-    check_every = check_int(check_every, "check_every", minimum=1)
+    max_iter = check_iterations(max_iter, "max_iter")
+    check_every = check_iterations(check_every, "check_every")
+    if x0 is not None:
+        x0 = reg.check_signals(x0, "x0")
+        if x0.shape[0] != y.shape[0]:
+            raise ValueError(f"x0 must hold one start per sample of {data_name} ({y.shape[0]}), got {x0.shape[0]}")
     with torch.no_grad(), torch_threads():
         aty = prob.At(y)
         ref = aty.norm(dim=1).clamp_min(1e-300)
-        x = aty.clone() if x0 is None else reg._check_x(x0).detach().clone()
+        x = aty.clone() if x0 is None else x0.detach().clone()
         L = prob.norm2 + reg.lipschitz()
+        if not math.isfinite(L):
+            raise ValueError(
+                f"the step size of the solver is not representable: strength / smoothing of reg is too large "
+                f"(Lipschitz bound {L:.3g})"
+            )
         z, t = x.clone(), torch.ones(y.shape[0], 1, dtype=DTYPE)
         it, res = 0, float("inf")
         while it < max_iter:
-            g = prob.AtA(z) - aty + reg.grad(z)
+            g = prob.AtA(z) - aty + reg.grad(z, check=False)
             x_new = z - g / L
             restart = ((g * (x_new - x)).sum(dim=1, keepdim=True) > 0).to(DTYPE)
             t = torch.where(restart > 0, torch.ones_like(t), t)
@@ -129,6 +170,11 @@ def solve(reg: CNNRegularizer, A, y, *, tol: float = 1e-4, max_iter: int = 5000,
                 res = float(_rel_residual(reg, prob, x, aty, ref).max())
                 if res <= tol:
                     break
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(
+            f"the reconstruction is not finite: {data_name} or the parameters of reg are too large in magnitude "
+            f"(largest |{data_name}| = {float(y.abs().max()):.3g}, Lipschitz bound {L:.3g})"
+        )
     return x, SolverInfo(iterations=it, residual=res, converged=res <= tol)
 
 
@@ -144,7 +190,7 @@ def unrolled(reg, prob, y, steps, L=None):
     x = aty
     z = aty
     for k in range(steps):
-        x_new = z - (prob.AtA(z) - aty + reg.grad(z)) / L
+        x_new = z - (prob.AtA(z) - aty + reg.grad(z, check=False)) / L
         z = x_new + (k / (k + 3)) * (x_new - x)
         x = x_new
     return x
@@ -154,9 +200,12 @@ def unrolled_reconstruction(reg: CNNRegularizer, A, y, steps: int) -> np.ndarray
     """The truncated solver: ``steps`` Nesterov iterations from :math:`A^\\top y` (as used in unrolled training)."""
     prob = Problem(reg, A)
     y = prob.check_y(y)
-    steps = check_int(steps, "steps", minimum=1)
+    steps = check_iterations(steps, "steps")
     with torch.no_grad(), torch_threads():
-        return unrolled(reg, prob, y, steps).numpy()
+        out = unrolled(reg, prob, y, steps).numpy()
+    if not np.all(np.isfinite(out)):
+        raise ValueError("the unrolled reconstruction is not finite: y or the parameters of reg are too large")
+    return out
 
 
 def conjugate_gradients(hvp, b, tol, max_iter):
@@ -184,6 +233,6 @@ def conjugate_gradients(hvp, b, tol, max_iter):
 
 def reconstruct(reg: CNNRegularizer, A, Y, *, tol: float = 1e-6, max_iter: int = 20000) -> tuple[np.ndarray, SolverInfo]:
     """Variational reconstructions :math:`x_\\theta(y)` of the rows of ``Y``, as numpy, shape ``(K, *reg.shape)``."""
-    x, info = solve(reg, A, Y, tol=tol, max_iter=max_iter)
+    x, info = solve(reg, A, Y, tol=tol, max_iter=max_iter, data_name="Y")
     return x.numpy().reshape(-1, *reg.shape), info
 
