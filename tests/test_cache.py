@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -140,6 +141,37 @@ def test_operator_svd_uses_the_cache_and_recovers_from_corruption(tmp_path, monk
 def test_bad_keys_raise_value_error(tmp_path, key):
     with pytest.raises(ValueError):
         cached_arrays(key, lambda: {"a": np.zeros(1)}, directory=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda S: {"s": np.where(np.arange(S.rank) == 3, np.nan, S.s)},  # a NaN singular value
+        lambda S: {"s": S.s[::-1].copy()},  # increasing instead of non-increasing
+        lambda S: {"s": -S.s},  # negative
+        lambda S: {"s": np.where(np.arange(S.rank) == S.rank - 1, 1e-320, S.s)},  # subnormal
+        lambda S: {"U": S.U[:, :-1]},  # U one column short
+        lambda S: {"V": S.V[:-1]},  # V one row short
+        lambda S: {"s": S.s[:-1], "U": S.U[:, :-1]},  # V one column too many
+        lambda S: {"U": S.U.astype(np.complex128)},  # complex vectors
+    ],
+    ids=["nan", "unordered", "negative", "subnormal", "U-width", "V-height", "V-width", "complex"],
+)
+def test_entry_with_matching_checksums_but_unfit_arrays_is_recomputed(tmp_path, monkeypatch, change):
+    """An entry whose metadata carries the right key and checksums is still checked against the operator."""
+    monkeypatch.setenv("LEARNREG_CACHE_DIR", str(tmp_path))
+    op = Radon(6)
+    good = op.svd(cache=False)
+    cached_arrays({**op.params, "what": "svd"}, lambda: {"s": good.s, "U": good.U, "V": good.V, **change(good)},
+                  directory=tmp_path)
+    with pytest.warns(CacheWarning, match="does not fit"):
+        S = Radon(6).svd()
+    np.testing.assert_array_equal(S.s, good.s)
+    np.testing.assert_array_equal(S.U, good.U)
+    # the recomputed entry replaced the forged one: the next load is silent and equal
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheWarning)
+        np.testing.assert_array_equal(Radon(6).svd().V, good.V)
 
 
 @pytest.mark.parametrize("directory", ["", "  ", 3, 2.5, b"folder", ["a"]])

@@ -397,6 +397,17 @@ class LinearOperator(ABC):
         self._check_svd_size("numerical")
         return _weighted_svd(self.matrix, self.weights_x, self.weights_y)
 
+    def _check_svd_arrays(self, arrays) -> None:
+        """Check cached SVD arrays against this operator (shapes, finite, ordered); raise ValueError if unfit."""
+        missing = {"s", "U", "V"} - set(arrays)
+        if missing:
+            raise ValueError(f"the entry lacks {', '.join(sorted(missing))}")
+        s = np.asarray(arrays["s"])
+        m, N = self.shape
+        if s.ndim != 1 or s.shape[0] < 1 or s.shape[0] > min(m, N):
+            raise ValueError(f"s has shape {s.shape}, expected (r,) with 1 <= r <= {min(m, N)}")
+        SVD(s, arrays["U"], arrays["V"], self.weights_x, self.weights_y)
+
     def svd(self, *, method: str = "auto", cache: bool = True) -> SVD:
         """Return the singular system.
 
@@ -407,7 +418,10 @@ class LinearOperator(ABC):
             LAPACK SVD otherwise.
         cache : bool
             Whether numerically computed SVDs are read from / written to the
-            on-disk cache (see :mod:`learnreg.cache`).
+            on-disk cache (see :mod:`learnreg.cache`). A cached entry is used
+            only if its shapes fit this operator and its singular values are
+            finite, positive and ordered; otherwise it is recomputed, with a
+            warning.
 
         Raises
         ------
@@ -431,6 +445,7 @@ class LinearOperator(ABC):
                 {**self.params, "what": "svd"},
                 lambda: dict(zip("sUV", self._numerical_svd())),
                 use_cache=cache,
+                validate=self._check_svd_arrays,
             )
             triple = (arrays["s"], arrays["U"], arrays["V"])
         s, U, V = triple
