@@ -202,6 +202,11 @@ def _shared_reg() -> cnn.CNNRegularizer:
 
 
 @functools.lru_cache(maxsize=None)
+def _tv_map():
+    return tv.difference_operator((R,))
+
+
+@functools.lru_cache(maxsize=None)
 def _tmpdir() -> str:
     return tempfile.mkdtemp(prefix="learnreg-props-")
 
@@ -265,6 +270,20 @@ SPECS: dict[str, Callable[[np.random.Generator], tuple[Callable, dict]]] = {
     "operators.make_operator": lambda g: (make_operator, dict(name="integration", n=8)),
     "operators.pixel_grid": lambda g: (operators.pixel_grid, dict(n=4)),
     "operators.dot_test": lambda g: (operators.dot_test, dict(op=Integration(8), rng=g, n_trials=2)),
+    "operators.euclidean_transpose": lambda g: (operators.euclidean_transpose, dict(
+        op=PeriodicConvolution(R, sigma=0.05), r=g.standard_normal((2, R)))),
+    "operators.LinearMap": lambda g: (operators.LinearMap, dict(
+        apply=lambda x: 2 * x, adjoint=lambda y: 2 * y, shape=(R, R), weights_x=np.full(R, 0.5),
+        weights_y=np.full(R, 0.5))),
+    **{f"operators.LinearMap.{meth}": (lambda g, meth=meth, args=args: (getattr(_tv_map(), meth), args(g)))
+       for meth, args in {
+           "apply": lambda g: dict(x=g.standard_normal((2, R))),
+           "adjoint": lambda g: dict(y=g.standard_normal((2, R - 1))),
+           "inner_x": lambda g: dict(a=g.standard_normal((2, R)), b=g.standard_normal(R)),
+           "inner_y": lambda g: dict(a=g.standard_normal((2, R - 1)), b=g.standard_normal(R - 1)),
+           "norm_x": lambda g: dict(x=g.standard_normal((2, R))),
+           "norm_y": lambda g: dict(y=g.standard_normal(R - 1)),
+       }.items()},
     # data
     "data.make_rng": lambda g: (data.make_rng, dict(seed=int(g.integers(0, 1000)))),
     "data.spawn": lambda g: (data.spawn, dict(rng=g, count=3)),
@@ -419,6 +438,8 @@ SPECS: dict[str, Callable[[np.random.Generator], tuple[Callable, dict]]] = {
     "frames.WaveletVaguelette.gram": lambda g: (_dfd16().gram, dict()),
     "frames.WaveletVaguelette.identity_error": lambda g: (_dfd16().identity_error, dict()),
     "frames.WaveletVaguelette.kappa_per_scale": lambda g: (_dfd16().kappa_per_scale, dict()),
+    "frames.WaveletVaguelette.analysis_operator": lambda g: (_dfd16().analysis_operator, dict(space="y")),
+    "frames.WaveletVaguelette.synthesis_operator": lambda g: (_dfd16().synthesis_operator, dict()),
     "frames.frame_moments": lambda g: (frames.frame_moments, dict(dfd=_dfd16(), basis=_pi16().U.copy(),
                                                                   moments=np.ones(15))),
     "frames.soft_threshold": lambda g: (frames.soft_threshold, dict(z=g.standard_normal(R), tau=0.1)),
@@ -430,6 +451,7 @@ SPECS: dict[str, Callable[[np.random.Generator], tuple[Callable, dict]]] = {
     "tv.difference": lambda g: (tv.difference, dict(x=g.standard_normal((2, R)))),
     "tv.difference_adjoint": lambda g: (tv.difference_adjoint, dict(p=g.standard_normal((2, R - 1)), shape=(R,))),
     "tv.tv_value": lambda g: (tv.tv_value, dict(x=g.standard_normal((2, R)))),
+    "tv.difference_operator": lambda g: (tv.difference_operator, dict(shape=(4, 5))),
     "tv.tv_denoise": lambda g: (tv.tv_denoise, dict(
         y=g.standard_normal((2, R)), alpha=0.1, tol=1e-9, max_iter=50, p0=np.zeros((2, R - 1)), return_dual=True)),
     "tv.tv_reconstruct": lambda g: (tv.tv_reconstruct, dict(
@@ -452,6 +474,7 @@ SPECS: dict[str, Callable[[np.random.Generator], tuple[Callable, dict]]] = {
     "cnn.CNNRegularizer.smoothing": lambda g: (_shared_reg().smoothing, dict()),
     "cnn.CNNRegularizer.snapshot": lambda g: (_shared_reg().snapshot, dict()),
     "cnn.CNNRegularizer.lipschitz": lambda g: (_shared_reg().lipschitz, dict()),
+    "cnn.CNNRegularizer.convolution_operator": lambda g: (_shared_reg().convolution_operator, dict()),
     "cnn.solve": lambda g: (cnn.solve, dict(
         reg=_shared_reg(), A=_conv16(), y=g.standard_normal((2, 16)), tol=1e-4, max_iter=50, x0=np.zeros((2, 16)),
         check_every=5)),

@@ -46,8 +46,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_array, check_bytes, check_int, finite_result
-from .operators import PeriodicIntegration
+from ._validate import as_array, check_bytes, check_choice, check_int, finite_result
+from .operators import LinearMap, PeriodicIntegration
 from .spectral import empirical_filter, mse_filter
 
 __all__ = [
@@ -328,6 +328,38 @@ class WaveletVaguelette:
                 f"this one has level {self.level}"
             )
         return self.synthesis_x(self.analysis_y(y) / self.kappa)
+
+    def analysis_operator(self, space: str = "x") -> LinearMap:
+        r"""The analysis :math:`z \mapsto (\langle z, u_l\rangle)_l` (``space='x'``) or
+        :math:`z \mapsto (\langle z, v_l\rangle)_l` (``'y'``) as a :class:`~learnreg.operators.LinearMap`.
+
+        Grid values carry the cell size :math:`h` in their inner product, the
+        coefficients the Euclidean one; the adjoint is the synthesis
+        :math:`c \mapsto \sum_l c_l u_l` (or :math:`\sum_l c_l v_l`).
+        """
+        space = check_choice(space, "space", ("x", "y"))
+        B = self.U if space == "x" else self.V
+        return LinearMap(
+            lambda z: self.h * z @ B,
+            lambda c: c @ B.T,
+            (self.size, self.n),
+            weights_x=np.full(self.n, self.h),
+            name=f"wavelet-vaguelette analysis in {space.upper()} ({self!r})",
+        )
+
+    def synthesis_operator(self) -> LinearMap:
+        r"""The synthesis :math:`c \mapsto \sum_l c_l u_l` as a :class:`~learnreg.operators.LinearMap`.
+
+        Its adjoint (coefficients Euclidean, grid values with cell size :math:`h`)
+        is the analysis :meth:`analysis_x`.
+        """
+        return LinearMap(
+            lambda c: c @ self.U.T,
+            lambda z: self.h * z @ self.U,
+            (self.n, self.size),
+            weights_y=np.full(self.n, self.h),
+            name=f"wavelet-vaguelette synthesis ({self!r})",
+        )
 
     # -- checks ------------------------------------------------------------------
     @finite_result

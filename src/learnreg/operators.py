@@ -65,6 +65,8 @@ __all__ = [
     "OPERATORS",
     "pixel_grid",
     "dot_test",
+    "LinearMap",
+    "euclidean_transpose",
 ]
 
 
@@ -818,6 +820,133 @@ class Radon(LinearOperator):
 
 
 # ---------------------------------------------------------------------------
+# Linear maps that are not discretised operators: the same contract
+# ---------------------------------------------------------------------------
+
+
+class LinearMap:
+    r"""A linear map given by two functions, with the interface of :class:`LinearOperator` that
+    :func:`dot_test` uses: ``shape``, ``apply``, ``adjoint``, ``inner_x``, ``inner_y``, ``norm_x``, ``norm_y``.
+
+    The TV difference (:func:`learnreg.tv.difference_operator`), the
+    wavelet–vaguelette analysis and synthesis
+    (:meth:`learnreg.frames.WaveletVaguelette.analysis_operator`,
+    :meth:`~learnreg.frames.WaveletVaguelette.synthesis_operator`) and the CNN
+    convolution (:meth:`learnreg.cnn.CNNRegularizer.convolution_operator`) are
+    offered as such maps, so that they pass the same adjoint test as the
+    forward operators.
+
+    Parameters
+    ----------
+    apply, adjoint : callable
+        ``apply`` maps a batch ``(K, N)`` to ``(K, m)``, ``adjoint`` a batch
+        ``(K, m)`` to ``(K, N)``; ``adjoint`` is the adjoint in the inner products below.
+    shape : (int, int)
+        ``(m, N)``.
+    weights_x, weights_y : array_like, optional
+        Weights of the inner products :math:`\langle a, b\rangle = \sum_i w_i a_i b_i`
+        (default 1: Euclidean).
+    name : str
+        Shown in ``repr``.
+    """
+
+    def __init__(self, apply, adjoint, shape, *, weights_x=None, weights_y=None, name: str = "linear map"):
+        if not callable(apply) or not callable(adjoint):
+            raise ValueError("apply and adjoint must be callables")
+        if not isinstance(shape, tuple) or len(shape) != 2:
+            raise ValueError(f"shape must be a pair (m, N), got {shape!r}")
+        m, N = (check_int(v, "shape", minimum=1) for v in shape)
+        self.shape = (m, N)
+        self._apply, self._adjoint = apply, adjoint
+        self.weights_x = np.ones(N) if weights_x is None else as_array(weights_x, "weights_x", shape=(N,), positive=True)
+        self.weights_y = np.ones(m) if weights_y is None else as_array(weights_y, "weights_y", shape=(m,), positive=True)
+        self.name = str(name)
+
+    def __repr__(self) -> str:
+        return f"LinearMap({self.name}, shape={self.shape})"
+
+    def _batch(self, v, name, size):
+        v = as_array(v, name)
+        if v.ndim not in (1, 2) or v.shape[-1] != size:
+            raise ValueError(f"{name} must have shape ({size},) or (K, {size}), got {v.shape}")
+        return v
+
+    @finite_result
+    def apply(self, x) -> np.ndarray:
+        """Apply the map to ``x`` of shape ``(N,)`` or ``(K, N)``."""
+        x = self._batch(x, "x", self.shape[1])
+        out = np.asarray(self._apply(np.atleast_2d(x)), dtype=float).reshape(-1, self.shape[0])
+        return out[0] if x.ndim == 1 else out
+
+    @finite_result
+    def adjoint(self, y) -> np.ndarray:
+        """Apply the adjoint to ``y`` of shape ``(m,)`` or ``(K, m)``."""
+        y = self._batch(y, "y", self.shape[0])
+        out = np.asarray(self._adjoint(np.atleast_2d(y)), dtype=float).reshape(-1, self.shape[1])
+        return out[0] if y.ndim == 1 else out
+
+    @finite_result
+    def inner_x(self, a, b) -> np.ndarray:
+        r""":math:`\langle a, b\rangle_X` along the last axis."""
+        a, b = self._batch(a, "a", self.shape[1]), self._batch(b, "b", self.shape[1])
+        return np.sum(a * b * self.weights_x, axis=-1)
+
+    @finite_result
+    def inner_y(self, a, b) -> np.ndarray:
+        r""":math:`\langle a, b\rangle_Y` along the last axis."""
+        a, b = self._batch(a, "a", self.shape[0]), self._batch(b, "b", self.shape[0])
+        return np.sum(a * b * self.weights_y, axis=-1)
+
+    @finite_result
+    def norm_x(self, x) -> np.ndarray:
+        """Norm in X."""
+        x = self._batch(x, "x", self.shape[1])
+        return np.sqrt(np.sum(x * x * self.weights_x, axis=-1))
+
+    @finite_result
+    def norm_y(self, y) -> np.ndarray:
+        """Norm in Y."""
+        y = self._batch(y, "y", self.shape[0])
+        return np.sqrt(np.sum(y * y * self.weights_y, axis=-1))
+
+
+@finite_result
+def euclidean_transpose(op, r) -> np.ndarray:
+    r"""The transpose :math:`M^\top r` of the matrix of grid values, from the weighted adjoint.
+
+    With :math:`A^* = W_X^{-1} M^\top W_Y` (the adjoint in the weighted inner
+    products), :math:`M^\top r = W_X\,A^*(W_Y^{-1} r)`. Functions whose energy is
+    Euclidean in grid values (the CNN and TV reconstructions) use it to take a
+    :class:`LinearOperator` (or :class:`LinearMap`) as the forward operator.
+
+    Parameters
+    ----------
+    op : LinearOperator or LinearMap
+    r : array_like, shape (..., m)
+    """
+    _check_operator(op, "op")
+    r = _last_dimension(r, "r", op.shape[0])
+    flat = r.reshape(-1, op.shape[0]) if r.ndim > 1 else r
+    out = op.adjoint(flat / op.weights_y) * op.weights_x
+    return np.asarray(out).reshape(*r.shape[:-1], op.shape[1]) if r.ndim > 1 else np.asarray(out).reshape(-1)
+
+
+def _check_operator(op, name: str):
+    needed = ("apply", "adjoint", "inner_x", "inner_y", "norm_y")
+    if not all(callable(getattr(op, a, None)) for a in needed) or not hasattr(op, "shape"):
+        raise ValueError(
+            f"{name} must be a linear operator with shape, apply, adjoint, inner_x, inner_y and norm_y "
+            f"(a learnreg LinearOperator or LinearMap), got {type(op).__name__}"
+        )
+    return op
+
+
+def is_operator(op) -> bool:
+    """Whether ``op`` is a linear operator in the sense of :func:`dot_test` (not a matrix)."""
+    return isinstance(op, (LinearOperator, LinearMap))
+
+
+# ---------------------------------------------------------------------------
 # Registry and the dot test
 # ---------------------------------------------------------------------------
 
@@ -851,14 +980,10 @@ def dot_test(op: LinearOperator, rng: np.random.Generator, n_trials: int = 3) ->
     r"""Largest relative error of :math:`\langle Ax, y\rangle_Y = \langle x, A^*y\rangle_X`.
 
     Random ``x`` and ``y`` are drawn from ``rng``. For a correct adjoint the
-    result is at the level of rounding errors (about 1e-15).
+    result is at the level of rounding errors (about 1e-15). ``op`` is a
+    :class:`LinearOperator` or any map with the same interface (:class:`LinearMap`).
     """
-    needed = ("apply", "adjoint", "inner_x", "inner_y", "norm_y")
-    if not all(callable(getattr(op, a, None)) for a in needed) or not hasattr(op, "shape"):
-        raise ValueError(
-            f"op must be a linear operator with shape, apply, adjoint, inner_x, inner_y and norm_y "
-            f"(e.g. a learnreg LinearOperator), got {type(op).__name__}"
-        )
+    _check_operator(op, "op")
     check_rng(rng)
     n_trials = check_iterations(n_trials, "n_trials")
     worst = 0.0

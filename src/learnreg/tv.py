@@ -27,8 +27,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._validate import as_array, check_bool, check_bytes, check_int, check_iterations, check_real, finite_result
+from .operators import LinearMap, euclidean_transpose, is_operator
 
-__all__ = ["difference", "difference_adjoint", "tv_value", "tv_denoise", "tv_reconstruct", "tune_tv", "TVTuning"]
+__all__ = [
+    "difference",
+    "difference_adjoint",
+    "difference_operator",
+    "tv_value",
+    "tv_denoise",
+    "tv_reconstruct",
+    "tune_tv",
+    "TVTuning",
+]
 
 
 def _check_x(x, name, shape=None):
@@ -99,6 +109,38 @@ def difference_adjoint(p, shape) -> np.ndarray:
     pv = as_array(p[0], "p", shape=(None, shape[0] - 1, shape[1]))
     ph = as_array(p[1], "p", shape=(pv.shape[0], shape[0], shape[1] - 1))
     return _difference_adjoint((pv, ph), shape)
+
+
+def difference_operator(shape) -> LinearMap:
+    r"""The forward differences :math:`D` as a :class:`~learnreg.operators.LinearMap` on flattened signals.
+
+    For ``shape = (n,)`` it maps :math:`\mathbb R^n \to \mathbb R^{n-1}`; for
+    ``(n1, n2)`` it maps the flattened image to the vertical differences followed by
+    the horizontal ones (both flattened). The adjoint is :func:`difference_adjoint`,
+    in the Euclidean inner products, so :func:`learnreg.operators.dot_test` applies.
+    """
+    shape = _check_shape(shape)
+    N = int(np.prod(shape))
+    if len(shape) == 1:
+        return LinearMap(
+            lambda x: _difference(x),
+            lambda p: _difference_adjoint(p, shape),
+            (shape[0] - 1, N),
+            name=f"TV difference on {shape}",
+        )
+    n1, n2 = shape
+    nv = (n1 - 1) * n2
+
+    def forward(x):
+        dv, dh = _difference(x.reshape(-1, n1, n2))
+        return np.concatenate([dv.reshape(len(x), -1), dh.reshape(len(x), -1)], axis=1)
+
+    def adjoint(p):
+        pv = p[:, :nv].reshape(-1, n1 - 1, n2)
+        ph = p[:, nv:].reshape(-1, n1, n2 - 1)
+        return _difference_adjoint((pv, ph), shape).reshape(len(p), -1)
+
+    return LinearMap(forward, adjoint, (nv + n1 * (n2 - 1), N), name=f"TV difference on {shape}")
 
 
 @finite_result

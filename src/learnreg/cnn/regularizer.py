@@ -235,6 +235,33 @@ class CNNRegularizer(torch.nn.Module):
         d2phi = self.strength() * eps**2 / (r**2 + eps**2) ** 1.5
         return self._adjoint(d2phi * rd, w)
 
+    def convolution_operator(self):
+        r"""The convolution :math:`x \mapsto ((w_j * x)_i)_{i,j}` for the current kernels, as a linear map.
+
+        A :class:`~learnreg.operators.LinearMap` from flattened signals
+        :math:`\mathbb R^N` to the responses :math:`\mathbb R^{N C}` (pixel-major,
+        as :meth:`responses` returns them, flattened), with the replicate padding
+        and its exact adjoint, in Euclidean inner products; it passes
+        :func:`learnreg.operators.dot_test`.
+        """
+        from ..operators import LinearMap
+
+        with torch.no_grad():
+            w = self.kernels().detach().clone()
+
+        def forward(x):
+            with torch.no_grad():
+                xt = torch.as_tensor(x, dtype=DTYPE)
+                return (xt[:, self.idx] @ w.T).reshape(len(x), -1).numpy()
+
+        def adjoint(r):
+            with torch.no_grad():
+                rt = torch.as_tensor(r, dtype=DTYPE).reshape(len(r), self.size, self.channels)
+                return self._adjoint(rt, w).numpy()
+
+        return LinearMap(forward, adjoint, (self.size * self.channels, self.size),
+                         name=f"CNN convolution ({self.channels} channels, kernel {self.kernel_size})")
+
     def lipschitz(self) -> float:
         r"""Upper bound on the Lipschitz constant of :math:`\nabla J_\theta`.
 
