@@ -231,6 +231,25 @@ def tv_denoise(y, alpha, *, tol: float = 1e-9, max_iter: int = 20000, p0=None, r
     return (x, gap, p) if return_dual else (x, gap)
 
 
+def _forward_shape(A) -> tuple[int, int]:
+    """The shape (m, n) of a forward operator: a matrix or a (1D) operator."""
+    if is_operator(A):
+        if len(getattr(A, "domain_shape", (A.shape[1],))) != 1:
+            raise ValueError(f"A must act on 1D signals for TV reconstruction, got {A!r}")
+        return A.shape
+    return as_array(A, "A", ndim=2).shape
+
+
+def _normal_equations(A, y):
+    r""":math:`A^\top A` and the rows of :math:`A^\top y`, for a matrix or an operator (Euclidean transpose)."""
+    if is_operator(A):
+        n = A.shape[1]
+        AtA = euclidean_transpose(A, A.apply(np.eye(n)))  # row j is A^T A e_j; A^T A is symmetric
+        return AtA, euclidean_transpose(A, y)
+    A = as_array(A, "A", ndim=2)
+    return A.T @ A, y @ A
+
+
 def _dtd(n: int) -> np.ndarray:
     """The matrix D^T D of 1D forward differences (path-graph Laplacian)."""
     L = 2 * np.eye(n) - np.eye(n, k=1) - np.eye(n, k=-1)
@@ -253,8 +272,13 @@ def tv_reconstruct(A, y, alpha, *, tol: float = 1e-5, max_iter: int = 5000, rho:
 
     Parameters
     ----------
-    A : array_like, shape (m, n) or None
-        Forward operator on grid values; ``None`` for denoising (then :func:`tv_denoise` is used).
+    A : array_like, shape (m, n), LinearOperator, LinearMap, or None
+        Forward operator on grid values: a matrix, or an operator (1D domain)
+        used through its ``apply`` and ``adjoint``, with
+        :math:`A^\top = W_X A^* W_Y^{-1}` in the weighted inner products (see
+        :func:`learnreg.operators.euclidean_transpose`), so that an operator and
+        its matrix of grid values give the same reconstruction. ``None`` for
+        denoising (then :func:`tv_denoise` is used).
     y : array_like, shape (K, m)
     alpha : float
         Non-negative TV parameter.
@@ -280,17 +304,16 @@ def tv_reconstruct(A, y, alpha, *, tol: float = 1e-5, max_iter: int = 5000, rho:
         x, gap = tv_denoise(y, alpha, tol=tol * 1e-2)
         res = float(np.max(gap / np.maximum(0.5 * np.sum(y**2, axis=1), 1.0)))
         return (x, res, None) if return_state else (x, res)
-    A = as_array(A, "A", ndim=2)
-    if A.shape[0] != y.shape[1]:
-        raise ValueError(f"y must have {A.shape[0]} columns to match A of shape {A.shape}, got {y.shape[1]}")
-    n = A.shape[1]
+    shape = _forward_shape(A)
+    if shape[0] != y.shape[1]:
+        raise ValueError(f"y must have {shape[0]} columns to match A of shape {shape}, got {y.shape[1]}")
+    n = shape[1]
     if n < 2:
-        raise ValueError(f"A must have at least 2 columns (signals of length n >= 2), got shape {A.shape}")
+        raise ValueError(f"A must have at least 2 columns (signals of length n >= 2), got shape {shape}")
     check_bytes(8.0 * 4 * n * n, f"the ADMM system matrix for A with {n} columns")
     rho = check_real(rho, "rho", positive=True) if rho is not None else max(alpha, 1e-4) / 5
-    AtA = A.T @ A
+    AtA, Aty = _normal_equations(A, y)
     M = np.linalg.inv(AtA + rho * _dtd(n))
-    Aty = y @ A
     ref = np.maximum(np.linalg.norm(Aty, axis=1), 1e-300)
     if state is None:
         x = Aty @ M
@@ -359,8 +382,8 @@ def tune_tv(X, Y, A=None, *, alphas=None, refine: int = 10, tol: float | None = 
         Ground truths.
     Y : array_like
         Data: shape (K, m) for an operator ``A``; the shape of ``X`` for denoising.
-    A : array_like (m, n) or None
-        Forward operator (1D only) or ``None`` (denoising, 1D or 2D).
+    A : array_like (m, n), LinearOperator, LinearMap or None
+        Forward operator (1D only; see :func:`tv_reconstruct`) or ``None`` (denoising, 1D or 2D).
     alphas : array_like, optional
         The search grid.
     refine : int
@@ -377,10 +400,12 @@ def tune_tv(X, Y, A=None, *, alphas=None, refine: int = 10, tol: float | None = 
     else:
         if len(shape) != 1:
             raise ValueError("an operator A is supported for 1D signals only")
-        A = as_array(A, "A", ndim=2)
-        if A.shape[1] != shape[0] or Y.shape != (X.shape[0], A.shape[0]):
+        if not is_operator(A):
+            A = as_array(A, "A", ndim=2)
+        a_shape = _forward_shape(A)
+        if a_shape[1] != shape[0] or Y.shape != (X.shape[0], a_shape[0]):
             raise ValueError(
-                f"A of shape {A.shape} does not match X {X.shape} and Y {Y.shape} "
+                f"A of shape {a_shape} does not match X {X.shape} and Y {Y.shape} "
                 "(need A.shape[1] == signal length and Y of shape (K, A.shape[0]))"
             )
     refine = check_iterations(refine, "refine", minimum=0)

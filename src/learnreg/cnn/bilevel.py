@@ -128,7 +128,7 @@ def train(
     ----------
     reg : CNNRegularizer
         Trained in place.
-    A : array_like (m, N) or None
+    A : array_like (m, N), LinearOperator, LinearMap or None
         Forward operator (``None``: denoising).
     X : array_like, shape ``(K, *reg.shape)``
         Ground truths.

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from .._validate import as_array, check_bytes, check_iterations, check_real
+from ..operators import euclidean_transpose, is_operator
 from ._common import DTYPE, torch_threads
 from .regularizer import CNNRegularizer
 
@@ -40,17 +41,71 @@ class SolverInfo:
     converged: bool
 
 
+def _gram(op, x: torch.Tensor) -> torch.Tensor:
+    r""":math:`M^\top M x` for a batch of flattened signals, through the operator's apply and adjoint."""
+    xn = x.detach().numpy()
+    return torch.as_tensor(euclidean_transpose(op, op.apply(xn)), dtype=DTYPE)
+
+
+class _OperatorGram(torch.autograd.Function):
+    r""":math:`x \mapsto M^\top M x` with an operator, differentiable (the map is symmetric)."""
+
+    @staticmethod
+    def forward(ctx, x, op):
+        ctx.op = op
+        return _gram(op, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _gram(ctx.op, grad), None
+
+
+def _euclidean_norm2(op, max_iter: int = 1000, rtol: float = 1e-12) -> float:
+    r""":math:`\|M\|_2^2` (largest eigenvalue of :math:`M^\top M`) by power iteration from a fixed start."""
+    v = np.random.Generator(np.random.PCG64(20251208)).standard_normal(op.shape[1])
+    v /= np.linalg.norm(v)
+    lam = 0.0
+    for _ in range(max_iter):
+        w = euclidean_transpose(op, op.apply(v))
+        lam_new = float(np.linalg.norm(w))
+        if lam_new == 0.0:
+            return 0.0
+        v = w / lam_new
+        if abs(lam_new - lam) <= rtol * lam_new:
+            break
+        lam = lam_new
+    return lam_new
+
+
 class Problem:
-    """A, A^T A and the data term gradient, in torch (used by the solvers and by bilevel training)."""
+    r"""A, A^T A and the data term gradient, in torch (used by the solvers and by bilevel training).
+
+    ``A`` is None (the identity), a matrix on flattened signals, or an operator
+    (:class:`~learnreg.operators.LinearOperator` or
+    :class:`~learnreg.operators.LinearMap`) used through ``apply`` and the
+    Euclidean transpose of its matrix of grid values,
+    :math:`M^\top = W_X A^* W_Y^{-1}` (:func:`~learnreg.operators.euclidean_transpose`):
+    the energy is Euclidean in grid values either way, so an operator and its
+    matrix give the same reconstruction.
+    """
 
     def __init__(self, reg: CNNRegularizer, A):
         if not isinstance(reg, CNNRegularizer):
             raise ValueError(f"reg must be a CNNRegularizer, got {type(reg).__name__}")
         self.reg = reg
+        self.op = None
         n = reg.size
         if A is None:
             self.A = None
             self.norm2 = 1.0
+        elif is_operator(A):
+            if A.shape[1] != n:
+                raise ValueError(
+                    f"A must act on signals of {n} values (shape {reg.shape}), got an operator of shape {A.shape}"
+                )
+            self.A = None
+            self.op = A
+            self.norm2 = _euclidean_norm2(A)
         else:
             A = as_array(A, "A", ndim=2)
             check_bytes(8.0 * 4 * A.size, f"the forward operator A of shape {A.shape}")
@@ -60,7 +115,7 @@ class Problem:
                 )
             self.A = torch.tensor(A, dtype=DTYPE)
             self.norm2 = float(np.linalg.norm(A, 2) ** 2)
-        self.m = n if A is None else self.A.shape[0]
+        self.m = n if A is None else (self.op.shape[0] if self.op is not None else self.A.shape[0])
 
     def check_y(self, y, name: str = "y") -> torch.Tensor:
         """Data, one sample per row, as a float64 tensor of shape (batch, m); ``name`` is used in errors."""
@@ -75,9 +130,13 @@ class Problem:
         return y
 
     def At(self, y):
+        if self.op is not None:
+            return torch.as_tensor(euclidean_transpose(self.op, y.detach().numpy()), dtype=DTYPE)
         return y if self.A is None else y @ self.A
 
     def AtA(self, x):
+        if self.op is not None:
+            return _OperatorGram.apply(x, self.op)
         return x if self.A is None else (x @ self.A.T) @ self.A
 
 
@@ -117,8 +176,10 @@ def solve(
     Parameters
     ----------
     reg : CNNRegularizer
-    A : array_like, shape (m, N), or None
-        Forward operator as a matrix on flattened signals; ``None`` is the identity (denoising).
+    A : array_like, shape (m, N), LinearOperator, LinearMap or None
+        Forward operator: a matrix on flattened signals, or an operator used
+        through ``apply`` and ``adjoint`` (see :class:`Problem`); ``None`` is the
+        identity (denoising).
     y : array_like or tensor, shape (B, m)
     tol : float
         Relative gradient tolerance.
