@@ -14,6 +14,9 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 unexport MPLBACKEND
 # Single-threaded OpenBLAS: multithreaded reductions are not bit-reproducible from run to run.
 export OPENBLAS_NUM_THREADS ?= 1
+# Panels show their static form (static slider and one line) in built pages and stored outputs;
+# a reader's kernel (make lab, Binder, Colab) shows the live panel.
+export LEARNREG_STATIC_PAGES := 1
 
 .PHONY: install book test bench lock clean
 
