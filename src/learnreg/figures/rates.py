@@ -180,3 +180,7 @@ def _fig_integration():
     from ..data import make_rng
 
     return sampled_rates(ex.sampled_rates(make_rng(ex.SEED)))
+
+
+#: The chapter's panels, by name (the benchmark measures each one's live update time).
+PANELS = {"rates": rate_panel}
