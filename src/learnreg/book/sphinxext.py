@@ -90,7 +90,11 @@ def _directive(what: str):
 
         def run(self):
             mark_rebuilt_every_time(self.env, _LEDGER_DOCS)
-            return [_placeholder(what=what)]
+            node = _placeholder(what=what)
+            # The statements' math is only known when the placeholder is resolved; a math node in it now
+            # makes Sphinx load MathJax on this page (it looks for math when a page is read).
+            node += nodes.math(text="")
+            return [node]
 
     _LedgerPart.__name__ = f"Claims{what.title().replace('-', '')}Directive"
     return _LedgerPart
@@ -187,8 +191,8 @@ def _shown_measured(r: dict) -> str:
 
 
 def _ledger_table(app, fromdocname: str, records: list[dict]) -> nodes.table:
-    headers = ["id", "ch.", "type", "statement", "measured", "check", "status"]
-    widths = [16, 3, 7, 40, 9, 17, 8]
+    headers = ["id", "ch", "type", "statement", "measured", "check", "status"]
+    widths = [15, 3, 9, 40, 9, 17, 7]
     table = nodes.table(classes=["learnreg-ledger", "colwidths-given"])
     group = nodes.tgroup(cols=len(headers))
     table += group
@@ -211,7 +215,7 @@ def _ledger_table(app, fromdocname: str, records: list[dict]) -> nodes.table:
             _cell(nodes.Text(r["type"])),
             _cell(*_statement_nodes(r["statement"])),
             _cell(nodes.Text(_shown_measured(r)), classes=["ledger-num"]),
-            _cell(nodes.Text(_relation(r["kind"], r["expected"], r["tolerance"])), classes=["ledger-num"]),
+            _cell(nodes.Text(_relation(r["kind"], r["expected"], r["tolerance"])), classes=["ledger-check"]),
             _cell(nodes.strong(text=status), classes=[f"ledger-{status.replace(' ', '-')}"]),
         ]
         cells[0][0] += nodes.literal(text=r["id"])
@@ -245,7 +249,7 @@ _FILTER_HTML = """<div class="learnreg-ledger-filter" aria-label="filter the led
     box.querySelector("output").textContent = shown + " of " + rows.length + " claims shown";
   }
   box.querySelectorAll("select").forEach(function (s) { s.addEventListener("change", apply); });
-  apply();
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", apply); } else { apply(); }
 })();
 </script>"""
 
