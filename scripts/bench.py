@@ -59,7 +59,7 @@ adversarial
     steps) on the setting of chapter 5 (diagonal model s_k = 1/k, Pi_k = k^-2,
     n = 32, K = 300, delta = eps = 0.05), with the remaining objective gap of PGD.
 cnn
-    :func:`learnreg.cnn.benchmark`: training time of one run of each CNN
+    :func:`learnreg.experiments.cnn_regularizers.benchmark`: training time of one run of each CNN
     experiment type (100 Adam steps; ``--quick``: 10).
 """
 
@@ -408,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         data["adversarial"] = bench_adversarial(args.quick)
 
         log("CNN training per experiment")
-        from learnreg.cnn import benchmark as cnn_benchmark
+        from learnreg.experiments.cnn_regularizers import benchmark as cnn_benchmark
 
         data["cnn"] = cnn_benchmark(steps=10 if args.quick else 100)
 

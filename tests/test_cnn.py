@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from learnreg import cnn
+from learnreg.cnn.solver import Problem, unrolled
 from learnreg.data import make_rng
 
 DT = torch.float64
@@ -175,13 +176,13 @@ def test_unrolled_gradient_matches_finite_differences():
     reg = cnn.CNNRegularizer(n, 3, 1, rng=rng, strength=0.3, smoothing=0.2)
     X = np.cumsum(rng.standard_normal((2, n)), axis=1) * 0.3
     Y = X + 0.1 * rng.standard_normal((2, n))
-    prob = cnn._Problem(reg, None)
+    prob = Problem(reg, None)
     Yt = torch.tensor(Y, dtype=DT)
 
     L = prob.norm2 + reg.lipschitz()  # the step size is a constant of the unrolled map
 
     def loss():
-        return ((cnn._unrolled(reg, prob, Yt, 15, L) - torch.tensor(X, dtype=DT)) ** 2).mean()
+        return ((unrolled(reg, prob, Yt, 15, L) - torch.tensor(X, dtype=DT)) ** 2).mean()
 
     reg.zero_grad()
     loss().backward()

@@ -1,22 +1,22 @@
-"""Tests of the wavelet–vaguelette DFD and the learned frame filters (learnreg.frames)."""
+"""Tests of the wavelet–vaguelette DFD and the learned frame filters (learnreg.frames), and of the
+frames chapter's data generator, error measures and filter comparison."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from learnreg.data import gaussian_random_field, make_rng, power_law_moments, white_noise
+from learnreg.data import gaussian_random_field, make_rng, periodic_piecewise_constant, power_law_moments, white_noise
 from learnreg.frames import (
     BOOK_WAVELETS,
     WaveletVaguelette,
     frame_moments,
     learn_soft_thresholds,
-    mean_squared_error,
     optimal_soft_threshold,
-    periodic_piecewise_constant,
     soft_threshold,
     wavelet_basis,
 )
+from learnreg.metrics import mean_squared_error
 from learnreg.operators import PeriodicIntegration
 from learnreg.spectral import apply_filter, pseudo_inverse_filter, risk
 
@@ -261,7 +261,7 @@ def test_learned_thresholds_minimise_the_empirical_risk():
 
 
 def test_jump_split_error():
-    from learnreg.frames import jump_split_error
+    from learnreg.metrics import jump_split_error
 
     X = np.zeros((1, 20))
     X[0, 5:12] = 1.0  # jumps between 4|5 and 11|12
@@ -345,7 +345,7 @@ def test_bad_arguments_of_methods():
 
 
 def test_compare_learned_filters_matches_direct_computation():
-    from learnreg.frames import compare_learned_filters
+    from learnreg.experiments.frames import compare_learned_filters
     from learnreg.spectral import empirical_filter
 
     n, K, Kt, delta = 64, 120, 40, 3e-3

@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from learnreg import adversarial as adv
-from learnreg import cnn, data, fitting, frames, paradigms, rates, spectral, training, tv
+from learnreg import cnn, data, fitting, frames, metrics, paradigms, rates, spectral, training, tv
 from learnreg.book.claims import ClaimLedger
 from learnreg.operators import Integration, Radon, make_operator
 
@@ -176,7 +176,7 @@ CASES = [
          lambda r, g: dict(z=g.standard_normal(r), tau=0.1), {"z": A}, {"tau": SN}),
     Case("frames.optimal_soft_threshold", frames.optimal_soft_threshold,
          lambda r, g: dict(a=g.standard_normal(r + 2), b=g.standard_normal(r + 2)), {"a": AS, "b": AS}),
-    Case("frames.mean_squared_error", frames.mean_squared_error,
+    Case("metrics.mean_squared_error", metrics.mean_squared_error,
          lambda r, g: dict(X_hat=g.standard_normal((2, r)), X=g.standard_normal((2, r)), h=1.0 / r),
          {"X_hat": AS, "X": AS}, {"h": SN}),
     Case("frames.WaveletVaguelette.analysis_y", lambda y: frames.WaveletVaguelette(16, "db2").analysis_y(y),
@@ -186,9 +186,9 @@ CASES = [
     Case("tv.tv_denoise", lambda **kw: tv.tv_denoise(max_iter=50, **kw),
          lambda r, g: dict(y=g.standard_normal((2, r + 2)), alpha=0.1), {"y": A}, {"alpha": SN}),
     # cnn
-    Case("cnn.mse", cnn.mse, lambda r, g: dict(x_hat=g.standard_normal(r), x=g.standard_normal(r)),
+    Case("metrics.mse", metrics.mse, lambda r, g: dict(x_hat=g.standard_normal(r), x=g.standard_normal(r)),
          {"x_hat": AS, "x": AS}),
-    Case("cnn.psnr", cnn.psnr, lambda r, g: dict(x_hat=g.standard_normal(r), x=g.standard_normal(r), peak=1.0),
+    Case("metrics.psnr", metrics.psnr, lambda r, g: dict(x_hat=g.standard_normal(r), x=g.standard_normal(r), peak=1.0),
          {"x_hat": AS, "x": AS}, {"peak": SN}),
     Case("cnn.top2_energy", cnn.top2_energy, lambda r, g: dict(kernel=g.standard_normal(5)), {"kernel": A}),
     Case("cnn.kernel_sum", cnn.kernel_sum, lambda r, g: dict(kernel=g.standard_normal(5)), {"kernel": A}),
@@ -258,11 +258,11 @@ CASES = [
          {"cx": AS, "cy": AS}, {"eps": SN}),
     Case("frames.wavelet_basis", lambda n: frames.wavelet_basis(n, "db2").functions, lambda r, g: dict(n=16), {},
          {"n": ("negint",)}),
-    Case("frames.jump_split_error", frames.jump_split_error,
+    Case("metrics.jump_split_error", metrics.jump_split_error,
          lambda r, g: dict(X_hat=g.standard_normal((2, 16)), X=np.repeat([[0.0] * 8 + [1.0] * 8], 2, axis=0),
                            h=1 / 16, width=2),
          {"X_hat": AS, "X": AS}, {"h": SN, "width": ("negint",)}),
-    Case("frames.periodic_piecewise_constant", frames.periodic_piecewise_constant,
+    Case("data.periodic_piecewise_constant", data.periodic_piecewise_constant,
          lambda r, g: dict(n=16, n_samples=2, rng=g), {}, {"n": ("negint",), "n_samples": ("negint",)}),
     Case("tv.difference_adjoint", tv.difference_adjoint,
          lambda r, g: dict(p=g.standard_normal((2, r - 1)), shape=(r,)), {"p": AS}),

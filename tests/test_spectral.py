@@ -132,8 +132,8 @@ def test_pseudo_inverse_filter_inverts():
 @pytest.mark.parametrize(
     "args,match",
     [
-        (([1.0, 0.5], [1.0], [0.1, 0.1]), "Pi must have the same length"),
-        (([1.0, 0.5], [1.0, 1.0], [0.1, 0.1, 0.1]), "Delta must have the same length"),
+        (([1.0, 0.5], [1.0], [0.1, 0.1]), "Pi must have one entry per singular value"),
+        (([1.0, 0.5], [1.0, 1.0], [0.1, 0.1, 0.1]), "Delta must have one entry per singular value"),
         (([1.0, 0.5], [1.0, -1.0], [0.1, 0.1]), "Pi must be non-negative"),
         (([1.0, 0.5], [1.0, 1.0], [0.1, np.nan]), "Delta must contain only finite"),
         (([1.0, 0.5], [1.0, np.inf], [0.1, 0.1]), "Pi must contain only finite"),

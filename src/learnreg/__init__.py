@@ -9,7 +9,11 @@ The numerical modules follow the book's table of contents:
 - :mod:`learnreg.fitting` — power-law fits for decay exponents and rates
 - :mod:`learnreg.spectral`, :mod:`learnreg.training`, :mod:`learnreg.rates` — learned spectral filters
 - :mod:`learnreg.paradigms`, :mod:`learnreg.adversarial`, :mod:`learnreg.frames`, :mod:`learnreg.tv`,
-  :mod:`learnreg.cnn` — the later chapters
+  :mod:`learnreg.cnn` (a subpackage: regularizer, solver, bilevel training, structure measures) — the later chapters
+- :mod:`learnreg.metrics` — error measures shared by the chapters
+
+Each chapter's experiments (sweeps over noise levels, seeds, methods) are
+functions in :mod:`learnreg.experiments`, one module per chapter.
 
 The book's machinery (claims ledger, sliders and panels, figure style, Sphinx
 extensions) lives apart, in :mod:`learnreg.book`; importing the numerical

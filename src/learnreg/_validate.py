@@ -19,6 +19,9 @@ __all__ = [
     "check_real",
     "check_rng",
     "check_same_length",
+    "check_sequence",
+    "check_singular_values",
+    "check_spectrum",
 ]
 
 
@@ -148,3 +151,53 @@ def check_same_length(**arrays) -> int:
         detail = ", ".join(f"{k} has length {v}" for k, v in lengths.items())
         raise ValueError(f"arguments must have the same length: {detail}")
     return distinct.pop()
+
+
+# ---------------------------------------------------------------------------
+# Spectra: singular values and the sequences indexed by k that go with them
+# ---------------------------------------------------------------------------
+
+
+def check_singular_values(s, name: str = "s") -> np.ndarray:
+    """Check a 1D array of strictly positive singular values and return it as float."""
+    return as_array(s, name, ndim=1, positive=True)
+
+
+def check_sequence(
+    value,
+    name: str,
+    length: int | None = None,
+    *,
+    positive: bool = False,
+    nonnegative: bool = False,
+    allow_inf: bool = False,
+) -> np.ndarray:
+    """Check a sequence indexed by k (one entry per singular value) and return it as a 1D float array.
+
+    A scalar is broadcast to ``length`` entries (or to one entry if ``length``
+    is None). With ``allow_inf``, entries may be :math:`\\pm\\infty` (never NaN).
+    """
+    arr = as_array(value, name, ndim=(0, 1), finite=not allow_inf, positive=positive, nonnegative=nonnegative)
+    if np.any(np.isnan(arr)):
+        raise ValueError(f"{name} must not contain NaN")
+    if arr.ndim == 0:
+        arr = arr.reshape(1) if length is None else np.full(length, float(arr))
+    if length is not None and arr.shape[0] != length:
+        raise ValueError(f"{name} must have one entry per singular value ({length}), got {arr.shape[0]}")
+    return np.asarray(arr, dtype=float)
+
+
+def check_spectrum(s, **moments) -> list[np.ndarray]:
+    """Check singular values ``s`` and non-negative sequences of the same length (moments, parameters).
+
+    Returns ``[s, *moments.values()]`` as float arrays; a scalar moment is
+    broadcast to the length of ``s``.
+
+    Examples
+    --------
+    >>> s, Pi, Delta = check_spectrum([1.0, 0.5], Pi=[1.0, 0.25], Delta=0.01)
+    >>> Delta.tolist()
+    [0.01, 0.01]
+    """
+    s = check_singular_values(s)
+    return [s] + [check_sequence(v, name, s.shape[0], nonnegative=True) for name, v in moments.items()]

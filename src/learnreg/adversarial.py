@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.optimize
 
-from ._validate import as_array, check_choice, check_int, check_real, check_rng
+from ._validate import as_array, check_choice, check_int, check_real, check_rng, check_spectrum
 from .operators import SVD
 from .training import AdamMoments
 
@@ -106,19 +106,6 @@ def _pairs(cx, cy, g=None):
         g = _filter(g, cx.shape[1])
         return cx, cy, g
     return cx, cy
-
-
-def _spectrum(s, Pi, Delta):
-    s = as_array(s, "s", ndim=1, positive=True)
-    out = [s]
-    for name, value in (("Pi", Pi), ("Delta", Delta)):
-        arr = as_array(value, name, ndim=(0, 1), nonnegative=True)
-        if arr.ndim == 0:
-            arr = np.full(s.shape, float(arr))
-        if arr.shape != s.shape:
-            raise ValueError(f"{name} must have the same length as s ({s.shape[0]}), got {arr.shape[0]}")
-        out.append(arr)
-    return out
 
 
 # ---------------------------------------------------------------------------
@@ -434,7 +421,7 @@ def box_objective_gaussian(s, g, Pi, Delta, eps) -> float:
 
     For ``eps = 0`` this is the risk of :func:`learnreg.spectral.risk`.
     """
-    s, Pi, Delta = _spectrum(s, Pi, Delta)
+    s, Pi, Delta = check_spectrum(s, Pi=Pi, Delta=Delta)
     g = _filter(g, s.shape[0])
     eps = _eps(eps)
     return float(np.sum(_box_terms(g, s, Pi, Delta, eps)))
@@ -460,7 +447,7 @@ def box_filter_noiseless(s, Pi, eps) -> np.ndarray:
     :math:`\beta_k = c\varepsilon`, so the filter is continuous in :math:`\beta_k`.
     For ``eps = 0``, :math:`g_k = 1/s_k` where :math:`\Pi_k > 0`.
     """
-    s, Pi, _ = _spectrum(s, Pi, 0.0)
+    s, Pi, _ = check_spectrum(s, Pi=Pi, Delta=0.0)
     eps = _eps(eps)
     c = GAUSS_ABS_MEAN
     beta = s * np.sqrt(Pi)
@@ -499,7 +486,7 @@ def box_filter_gaussian(s, Pi, Delta, eps) -> np.ndarray:
     :math:`2\sqrt{\Pi_k}(\sqrt{2/\pi}\,\varepsilon - s_k\sqrt{\Pi_k})`. For ``Delta = 0`` it agrees
     with :func:`box_filter_noiseless`; for ``eps = 0`` with the MSE filter.
     """
-    s, Pi, Delta = _spectrum(s, Pi, Delta)
+    s, Pi, Delta = check_spectrum(s, Pi=Pi, Delta=Delta)
     eps = _eps(eps)
     c = GAUSS_ABS_MEAN
 

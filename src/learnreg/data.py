@@ -25,6 +25,7 @@ __all__ = [
     "power_law_moments",
     "white_noise",
     "piecewise_constant",
+    "periodic_piecewise_constant",
     "ornstein_uhlenbeck",
     "reversed_brownian_motion",
     "ellipse_phantoms",
@@ -190,6 +191,28 @@ def piecewise_constant(
         values = rng.uniform(-amplitude, amplitude, size=cuts.size + 1)
         out[i] = values[np.searchsorted(cuts, np.arange(n), side="right")]
     return out
+
+
+def periodic_piecewise_constant(n: int, n_samples: int, rng: np.random.Generator, **kwargs) -> np.ndarray:
+    r"""Mean-zero piecewise-constant signals whose distribution is shift invariant.
+
+    Draws :func:`learnreg.data.piecewise_constant` signals (keyword arguments are
+    passed on), shifts each circularly by an independent uniform amount and
+    subtracts its mean. The shift makes the distribution stationary on the circle,
+    so its covariance is circulant, i.e. diagonal in the Fourier (singular) basis
+    of the periodic operators; the mean is the null-space part of
+    :class:`~learnreg.operators.PeriodicIntegration`, which no method recovers.
+
+    Returns
+    -------
+    ndarray, shape (K, n)
+    """
+    check_rng(rng)
+    X = piecewise_constant(n, n_samples, rng, **kwargs)
+    shifts = rng.integers(0, X.shape[1], size=X.shape[0])
+    idx = (np.arange(X.shape[1])[None, :] - shifts[:, None]) % X.shape[1]
+    X = np.take_along_axis(X, idx, axis=1)
+    return X - X.mean(axis=1, keepdims=True)
 
 
 def ornstein_uhlenbeck(

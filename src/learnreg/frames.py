@@ -46,9 +46,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_array, check_choice, check_int, check_real, check_rng
-from .data import piecewise_constant
-from .operators import SVD, PeriodicIntegration
+from ._validate import as_array, check_int
+from .operators import PeriodicIntegration
 from .spectral import empirical_filter, mse_filter
 
 __all__ = [
@@ -61,11 +60,6 @@ __all__ = [
     "soft_threshold",
     "optimal_soft_threshold",
     "learn_soft_thresholds",
-    "mean_squared_error",
-    "periodic_piecewise_constant",
-    "jump_split_error",
-    "FilterComparison",
-    "compare_learned_filters",
 ]
 
 #: The wavelet families the book compares, from rough to smooth.
@@ -369,7 +363,7 @@ class WaveletVaguelette:
 
         :math:`g_l = \sum_i\langle y_i,v_l\rangle\langle x_i,u_l\rangle / \sum_i\langle y_i,v_l\rangle^2`.
         """
-        X, Y = self._pairs(X, Y)
+        X, Y = self.check_pairs(X, Y)
         return empirical_filter(self.analysis_x(X), self.analysis_y(Y))
 
     def apply_linear(self, g, y) -> np.ndarray:
@@ -409,7 +403,7 @@ class WaveletVaguelette:
         :math:`\kappa^{-1}\langle y_i, v_l\rangle`, since :math:`\kappa_l` is the same
         for every translate of a scale).
         """
-        X, Y = self._pairs(X, Y)
+        X, Y = self.check_pairs(X, Y)
         cx, cy = self.analysis_x(X), self.analysis_y(Y)
         tau = np.empty(self.scales.shape[0])
         for i, j in enumerate(self.scales):
@@ -419,11 +413,14 @@ class WaveletVaguelette:
             tau[i] = t * k
         return tau
 
-    def _pairs(self, X, Y):
-        X = self._rows(X, "X")
-        Y = self._rows(Y, "Y")
+    def check_pairs(self, X, Y, names: tuple[str, str] = ("X", "Y")) -> tuple[np.ndarray, np.ndarray]:
+        """Check two sample arrays of the same shape (K, n), one sample per row; ``names`` are the
+        argument names used in error messages."""
+        nx, ny = names
+        X = self._rows(X, nx)
+        Y = self._rows(Y, ny)
         if X.ndim != 2 or X.shape != Y.shape:
-            raise ValueError(f"X and Y must be 2D arrays of the same shape (K, n), got {X.shape} and {Y.shape}")
+            raise ValueError(f"{nx} and {ny} must be 2D arrays of the same shape (K, n), got {X.shape} and {Y.shape}")
         return X, Y
 
 
@@ -521,168 +518,3 @@ def learn_soft_thresholds(dfd: WaveletVaguelette, X, Y) -> np.ndarray:
     if not isinstance(dfd, WaveletVaguelette):
         raise ValueError(f"dfd must be a WaveletVaguelette, got {type(dfd).__name__}")
     return dfd.learn_soft_thresholds(X, Y)
-
-
-def mean_squared_error(X_hat, X, h: float) -> float:
-    r"""Mean over samples of the discrete :math:`L^2` error :math:`h\sum_i(\hat x_i - x_i)^2`."""
-    X_hat = as_array(X_hat, "X_hat", ndim=2)
-    X = as_array(X, "X", ndim=2)
-    if X_hat.shape != X.shape:
-        raise ValueError(f"X_hat and X must have the same shape, got {X_hat.shape} and {X.shape}")
-    h = check_real(h, "h", positive=True)
-    return float(h * np.mean(np.sum((X_hat - X) ** 2, axis=1)))
-
-
-def jump_split_error(X_hat, X, h: float, width: int) -> tuple[float, float]:
-    r"""Split the mean squared error into the part near jumps of ``X`` and the rest.
-
-    A grid point counts as *near a jump* if it lies within ``width`` cells
-    (circularly) of a jump of the (piecewise-constant) truth, i.e. of an index
-    with :math:`x_{i+1} \ne x_i`. Returns ``(near, away)``, both means over the
-    samples of :math:`h\sum_i(\hat x_i - x_i)^2` restricted to those points; their
-    sum is :func:`mean_squared_error`.
-    """
-    X_hat = as_array(X_hat, "X_hat", ndim=2)
-    X = as_array(X, "X", ndim=2)
-    if X_hat.shape != X.shape:
-        raise ValueError(f"X_hat and X must have the same shape, got {X_hat.shape} and {X.shape}")
-    h = check_real(h, "h", positive=True)
-    width = check_int(width, "width", minimum=0)
-    n = X.shape[1]
-    jumps = np.abs(np.roll(X, -1, axis=1) - X) > 1e-12  # jump between i and i + 1
-    near = np.zeros_like(jumps)
-    for shift in range(-width, width + 2):  # points i - width .. i + 1 + width around a jump at (i, i + 1)
-        near |= np.roll(jumps, shift, axis=1)
-    sq = h * (X_hat - X) ** 2
-    return float(np.mean(np.sum(sq * near, axis=1))), float(np.mean(np.sum(sq * ~near, axis=1)))
-
-
-def periodic_piecewise_constant(n: int, n_samples: int, rng: np.random.Generator, **kwargs) -> np.ndarray:
-    r"""Mean-zero piecewise-constant signals whose distribution is shift invariant.
-
-    Draws :func:`learnreg.data.piecewise_constant` signals (keyword arguments are
-    passed on), shifts each circularly by an independent uniform amount and
-    subtracts its mean. The shift makes the distribution stationary on the circle,
-    so its covariance is circulant, i.e. diagonal in the Fourier (singular) basis
-    of the periodic operators; the mean is the null-space part of
-    :class:`~learnreg.operators.PeriodicIntegration`, which no method recovers.
-
-    Returns
-    -------
-    ndarray, shape (K, n)
-    """
-    check_rng(rng)
-    X = piecewise_constant(n, n_samples, rng, **kwargs)
-    shifts = rng.integers(0, X.shape[1], size=X.shape[0])
-    idx = (np.arange(X.shape[1])[None, :] - shifts[:, None]) % X.shape[1]
-    X = np.take_along_axis(X, idx, axis=1)
-    return X - X.mean(axis=1, keepdims=True)
-
-
-@dataclass(frozen=True, eq=False)
-class FilterComparison:
-    r"""Test errors of three learned reconstructions over a range of noise levels.
-
-    Attributes
-    ----------
-    deltas : ndarray, shape (D,)
-    errors : dict of str to ndarray, shape (D, K_test)
-        Per-sample squared errors :math:`\|\hat x_i - x_i\|^2` (discrete :math:`L^2`) of
-        ``'svd'`` (learned spectral filter), ``'linear'`` (learned linear DFD filter)
-        and ``'soft'`` (learned soft-threshold DFD filter).
-    g_svd, g_linear : ndarray, shape (D, r) and (D, L)
-        Learned coefficients.
-    tau : ndarray, shape (D, number of scales)
-        Learned thresholds.
-    """
-
-    deltas: np.ndarray
-    errors: dict
-    g_svd: np.ndarray
-    g_linear: np.ndarray
-    tau: np.ndarray
-
-    def mse(self, method: str) -> np.ndarray:
-        """Mean test error of ``method`` per noise level."""
-        return self.errors[check_choice(method, "method", self.errors)].mean(axis=1)
-
-    def standard_error(self, method: str) -> np.ndarray:
-        """Standard error of :meth:`mse`."""
-        e = self.errors[check_choice(method, "method", self.errors)]
-        return e.std(axis=1, ddof=1) / np.sqrt(e.shape[1])
-
-
-def compare_learned_filters(
-    dfd: WaveletVaguelette, X_train, E_train, X_test, E_test, deltas, *, svd: SVD | None = None
-) -> FilterComparison:
-    r"""Train and test the learned SVD, linear DFD and soft-threshold DFD filters at several noise levels.
-
-    Data are :math:`y = Ax + \delta e` with *frozen* unit-level noise samples
-    :math:`e` (rows of ``E_train``, ``E_test``), so that every method and every
-    :math:`\delta` sees the same noise. Since
-    :math:`\langle y, v_l\rangle = \kappa_l\langle x, u_l\rangle + \delta\langle e, v_l\rangle`
-    (and likewise with :math:`s_k` in the SVD), all coefficients are computed once
-    and combined per :math:`\delta`. Errors are evaluated in the orthonormal bases
-    :math:`(u_k)` and :math:`(u_l)`, plus the null-space part
-    :math:`\|P_{\mathcal N}x\|^2` (the mean), which no method recovers.
-
-    Parameters
-    ----------
-    dfd : WaveletVaguelette
-        Full-depth DFD; its operator supplies the SVD.
-    X_train, E_train : ndarray, shape (K, n)
-        Training signals and unit-level noise.
-    X_test, E_test : ndarray, shape (K_test, n)
-    deltas : array_like, shape (D,)
-        Positive noise levels.
-    svd : SVD, optional
-        The operator's singular system, if already computed (it is the same for
-        every wavelet at a given n); default ``dfd.operator.svd()``.
-    """
-    if not isinstance(dfd, WaveletVaguelette):
-        raise ValueError(f"dfd must be a WaveletVaguelette, got {type(dfd).__name__}")
-    if not dfd.is_complete:
-        raise ValueError("dfd must be the full-depth DFD (level = log2(n))")
-    X_train, E_train = dfd._pairs(X_train, E_train)
-    X_test, E_test = dfd._pairs(X_test, E_test)
-    deltas = as_array(deltas, "deltas", ndim=1, positive=True)
-    if svd is None:
-        svd = dfd.operator.svd()
-    if not isinstance(svd, SVD) or svd.U.shape[0] != dfd.n:
-        raise ValueError(f"svd must be the SVD of PeriodicIntegration({dfd.n}) (learnreg.operators.SVD)")
-    S = svd
-    null = (dfd.h * np.sum(X_test, axis=1)) ** 2  # ||P_N x||^2 = <x, 1>^2, the constant 1 has unit norm
-    parts = {}
-    for name, Xs, Es in (("train", X_train, E_train), ("test", X_test, E_test)):
-        parts[name] = dict(
-            sx=S.coefficients_x(Xs), se=S.coefficients_y(Es), fx=dfd.analysis_x(Xs), fe=dfd.analysis_y(Es)
-        )
-    errors = {"svd": [], "linear": [], "soft": []}
-    g_svd, g_lin, taus = [], [], []
-    scale_index = np.searchsorted(dfd.scales, dfd.scale)
-    for delta in deltas:
-        tr, te = parts["train"], parts["test"]
-        gs = empirical_filter(tr["sx"], S.s * tr["sx"] + delta * tr["se"])
-        gl = empirical_filter(tr["fx"], dfd.kappa * tr["fx"] + delta * tr["fe"])
-        cy_tr = dfd.kappa * tr["fx"] + delta * tr["fe"]
-        tau = np.empty(dfd.scales.shape[0])
-        for i, j in enumerate(dfd.scales):
-            sel = dfd.scale == j
-            k = float(dfd.kappa[sel].mean())
-            tau[i] = optimal_soft_threshold(cy_tr[:, sel] / k, tr["fx"][:, sel])[0] * k
-        sy = S.s * te["sx"] + delta * te["se"]
-        fy = dfd.kappa * te["fx"] + delta * te["fe"]
-        errors["svd"].append(np.sum((gs * sy - te["sx"]) ** 2, axis=1) + null)
-        errors["linear"].append(np.sum((gl * fy - te["fx"]) ** 2, axis=1) + null)
-        soft = soft_threshold(fy, tau[scale_index]) / dfd.kappa
-        errors["soft"].append(np.sum((soft - te["fx"]) ** 2, axis=1) + null)
-        g_svd.append(gs)
-        g_lin.append(gl)
-        taus.append(tau)
-    return FilterComparison(
-        deltas=deltas,
-        errors={k: np.array(v) for k, v in errors.items()},
-        g_svd=np.array(g_svd),
-        g_linear=np.array(g_lin),
-        tau=np.array(taus),
-    )

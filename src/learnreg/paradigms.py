@@ -35,7 +35,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_array, check_choice, check_int, check_real, check_rng
+from ._validate import (
+    as_array,
+    check_choice,
+    check_int,
+    check_real,
+    check_rng,
+    check_sequence,
+    check_singular_values,
+)
 from .operators import SVD, LinearOperator
 from .spectral import empirical_filter
 
@@ -69,25 +77,6 @@ __all__ = [
 # ---------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------
-
-
-def _seq(value, name, length=None, *, positive=False, nonnegative=False, allow_inf=False):
-    """A 1D float sequence (a scalar is broadcast to ``length``)."""
-    arr = as_array(value, name, ndim=(0, 1), finite=not allow_inf, positive=positive, nonnegative=nonnegative)
-    if np.any(np.isnan(arr)):
-        raise ValueError(f"{name} must not contain NaN")
-    if arr.ndim == 0:
-        if length is None:
-            arr = arr.reshape(1)
-        else:
-            arr = np.full(length, float(arr))
-    if length is not None and arr.shape[0] != length:
-        raise ValueError(f"{name} must have one entry per singular value ({length}), got {arr.shape[0]}")
-    return np.asarray(arr, dtype=float)
-
-
-def _s(s):
-    return as_array(s, "s", ndim=1, positive=True)
 
 
 def _check_svd(svd):
@@ -153,8 +142,8 @@ def mmse_denoiser(Pi, tau) -> np.ndarray:
     >>> mmse_denoiser([1.0, 0.25], 0.25).tolist()
     [0.8, 0.5]
     """
-    Pi = _seq(Pi, "Pi", nonnegative=True)
-    tau = _seq(tau, "tau", Pi.shape[0], nonnegative=True)
+    Pi = check_sequence(Pi, "Pi", nonnegative=True)
+    tau = check_sequence(tau, "tau", Pi.shape[0], nonnegative=True)
     den = Pi + tau
     return np.where(den > 0, Pi / np.where(den > 0, den, 1.0), 0.0)
 
@@ -302,8 +291,8 @@ def variational_filter(s, w) -> np.ndarray:
     w : array_like, shape (r,) or scalar
         Weights, non-negative, :math:`+\infty` allowed.
     """
-    s = _s(s)
-    w = _seq(w, "w", s.shape[0], nonnegative=True, allow_inf=True)
+    s = check_singular_values(s)
+    w = check_sequence(w, "w", s.shape[0], nonnegative=True, allow_inf=True)
     return np.where(np.isinf(w), 0.0, s / (s**2 + np.where(np.isinf(w), 0.0, w)))
 
 
@@ -315,7 +304,7 @@ def pnp_contraction(s, d, step: float) -> np.ndarray:
     so the iteration converges for every start and every y if and only if
     :math:`\max_k\rho_k<1`, and then :math:`\|x^t-x^*\|\le(\max_k\rho_k)^t\|x^0-x^*\|`.
     """
-    s = _s(s)
+    s = check_singular_values(s)
     d = as_array(d, "d", ndim=1)
     if d.shape != s.shape:
         raise ValueError(f"d must have the same length as s ({s.shape[0]}), got {d.shape[0]}")
@@ -342,7 +331,7 @@ def pnp_fixed_point_filter(s, d, step: float = 1.0) -> np.ndarray:
     """
     rho = pnp_contraction(s, d, step)
     _check_pnp_step(rho, step)
-    s, d = _s(s), as_array(d, "d", ndim=1)
+    s, d = check_singular_values(s), as_array(d, "d", ndim=1)
     return step * d * s / (1.0 - d + step * d * s**2)
 
 
@@ -464,7 +453,7 @@ def post_processing_filter(s, d) -> np.ndarray:
     :math:`\Pi_k/s_k` is. With a denoiser trained on :math:`A^+` reconstructions,
     :math:`\tau_k=\Delta_k/s_k^2` (:func:`pseudo_inverse_noise_moments`), it is the MSE filter.
     """
-    s = _s(s)
+    s = check_singular_values(s)
     d = as_array(d, "d", ndim=1)
     if d.shape != s.shape:
         raise ValueError(f"d must have the same length as s ({s.shape[0]}), got {d.shape[0]}")
@@ -473,8 +462,8 @@ def post_processing_filter(s, d) -> np.ndarray:
 
 def pseudo_inverse_noise_moments(s, Delta) -> np.ndarray:
     r"""Image-noise moments of :math:`A^+y - x = \sum_k s_k^{-1}\langle e,v_k\rangle u_k`: :math:`\tau_k=\Delta_k/s_k^2`."""
-    s = _s(s)
-    Delta = _seq(Delta, "Delta", s.shape[0], nonnegative=True)
+    s = check_singular_values(s)
+    Delta = check_sequence(Delta, "Delta", s.shape[0], nonnegative=True)
     return Delta / s**2
 
 
@@ -504,12 +493,12 @@ def self_supervised_loss(s, g, Pi, Delta, Delta_prime=None, outside: float = 0.0
         :math:`E\|P^\perp e'\|^2`, the target noise outside the span of the
         :math:`v_k` (does not depend on g).
     """
-    s = _s(s)
+    s = check_singular_values(s)
     r = s.shape[0]
-    g = _seq(g, "g", r)
-    Pi = _seq(Pi, "Pi", r, nonnegative=True)
-    Delta = _seq(Delta, "Delta", r, nonnegative=True)
-    Dp = Delta if Delta_prime is None else _seq(Delta_prime, "Delta_prime", r, nonnegative=True)
+    g = check_sequence(g, "g", r)
+    Pi = check_sequence(Pi, "Pi", r, nonnegative=True)
+    Delta = check_sequence(Delta, "Delta", r, nonnegative=True)
+    Dp = Delta if Delta_prime is None else check_sequence(Delta_prime, "Delta_prime", r, nonnegative=True)
     outside = check_real(outside, "outside", nonnegative=True)
     terms = s**2 * g**2 * (s**2 * Pi + Delta) - 2 * s**3 * g * Pi + s**2 * Pi + Dp
     return float(np.sum(terms) + outside)
@@ -523,9 +512,9 @@ def self_supervised_filter(s, Pi, Delta) -> np.ndarray:
     the supervised MSE filter, for every k with :math:`s_k>0`. The target noise
     :math:`e'` does not enter. Where :math:`E[y_k^2]=0` the coefficient is 0.
     """
-    s = _s(s)
-    Pi = _seq(Pi, "Pi", s.shape[0], nonnegative=True)
-    Delta = _seq(Delta, "Delta", s.shape[0], nonnegative=True)
+    s = check_singular_values(s)
+    Pi = check_sequence(Pi, "Pi", s.shape[0], nonnegative=True)
+    Delta = check_sequence(Delta, "Delta", s.shape[0], nonnegative=True)
     cross = s**2 * Pi
     second = s**2 * Pi + Delta
     return np.where(second > 0, cross / (s * np.where(second > 0, second, 1.0)), 0.0)
@@ -556,7 +545,7 @@ def empirical_self_supervised_filter(svd: SVD, Y, Y_prime) -> np.ndarray:
 def empirical_self_supervised_loss(svd: SVD, g, Y, Y_prime) -> float:
     r"""The empirical loss :math:`\frac1K\sum_i\|AR_gy_i-y_i'\|_Y^2`, computed in data space."""
     _check_svd(svd)
-    g = _seq(g, "g", svd.rank)
+    g = check_sequence(g, "g", svd.rank)
     Y, Y_prime = _pair(svd, Y, Y_prime)
     pred = svd.synthesis_y(svd.s * g * svd.coefficients_y(Y))
     return float(np.mean(np.sum(svd.weights_y * (pred - Y_prime) ** 2, axis=1)))
@@ -568,9 +557,9 @@ def sure_filter(s, Pi, Delta) -> np.ndarray:
     Equal to the MSE filter :math:`s_k\Pi_k/(s_k^2\Pi_k+\Delta_k)`. Where
     :math:`E[y_k^2]=0` the coefficient is 0.
     """
-    s = _s(s)
-    Pi = _seq(Pi, "Pi", s.shape[0], nonnegative=True)
-    Delta = _seq(Delta, "Delta", s.shape[0], nonnegative=True)
+    s = check_singular_values(s)
+    Pi = check_sequence(Pi, "Pi", s.shape[0], nonnegative=True)
+    Delta = check_sequence(Delta, "Delta", s.shape[0], nonnegative=True)
     second = s**2 * Pi + Delta
     return np.where(second > 0, (second - Delta) / (s * np.where(second > 0, second, 1.0)), 0.0)
 
@@ -588,9 +577,9 @@ def sure_loss(svd: SVD, g, Y, Delta) -> float:
     the image-space risk with weight :math:`s_k^2` on each k, hence the same minimiser.
     """
     _check_svd(svd)
-    g = _seq(g, "g", svd.rank)
+    g = check_sequence(g, "g", svd.rank)
     Y = _samples(Y, "Y", svd.V.shape[0], "one measurement per row")
-    Delta = _seq(Delta, "Delta", svd.rank, nonnegative=True)
+    Delta = check_sequence(Delta, "Delta", svd.rank, nonnegative=True)
     cy = svd.coefficients_y(Y)
     s = svd.s
     return float(np.mean(np.sum((s * g - 1) ** 2 * cy**2, axis=1)) + np.sum(Delta * (2 * s * g - 1)))
@@ -604,7 +593,7 @@ def empirical_sure_filter(svd: SVD, Y, Delta) -> np.ndarray:
     """
     _check_svd(svd)
     Y = _samples(Y, "Y", svd.V.shape[0], "one measurement per row")
-    Delta = _seq(Delta, "Delta", svd.rank, nonnegative=True)
+    Delta = check_sequence(Delta, "Delta", svd.rank, nonnegative=True)
     m = np.mean(svd.coefficients_y(Y) ** 2, axis=0)
     return np.where(m > 0, (m - Delta) / (svd.s * np.where(m > 0, m, 1.0)), 0.0)
 
@@ -621,11 +610,11 @@ def excess_risk(s, g, Pi, Delta) -> float:
     :math:`s_k^2\Pi_k+\Delta_k`, so this equals :math:`\mathrm{risk}(g)-\mathrm{risk}(g^*)`
     without the cancellation of subtracting two close numbers.
     """
-    s = _s(s)
+    s = check_singular_values(s)
     r = s.shape[0]
-    g = _seq(g, "g", r)
-    Pi = _seq(Pi, "Pi", r, nonnegative=True)
-    Delta = _seq(Delta, "Delta", r, nonnegative=True)
+    g = check_sequence(g, "g", r)
+    Pi = check_sequence(Pi, "Pi", r, nonnegative=True)
+    Delta = check_sequence(Delta, "Delta", r, nonnegative=True)
     second = s**2 * Pi + Delta
     g_star = np.where(second > 0, s * Pi / np.where(second > 0, second, 1.0), 0.0)
     return float(np.sum(second * (g - g_star) ** 2))
@@ -649,10 +638,10 @@ def asymptotic_excess_risk(s, Pi, Delta, n_samples: int, method: str, Delta_prim
     :math:`y_k^2`, whose variance is :math:`2m_k^2/K` for Gaussian data.
     Corrections are :math:`O(K^{-2})`.
     """
-    s = _s(s)
+    s = check_singular_values(s)
     r = s.shape[0]
-    Pi = _seq(Pi, "Pi", r, nonnegative=True)
-    Delta = _seq(Delta, "Delta", r, nonnegative=True)
+    Pi = check_sequence(Pi, "Pi", r, nonnegative=True)
+    Delta = check_sequence(Delta, "Delta", r, nonnegative=True)
     K = check_int(n_samples, "n_samples", minimum=1)
     check_choice(method, "method", ("supervised", "self-supervised", "sure"))
     second = s**2 * Pi + Delta
@@ -662,7 +651,7 @@ def asymptotic_excess_risk(s, Pi, Delta, n_samples: int, method: str, Delta_prim
     if method == "supervised":
         c = r_star
     elif method == "self-supervised":
-        Dp = Delta if Delta_prime is None else _seq(Delta_prime, "Delta_prime", r, nonnegative=True)
+        Dp = Delta if Delta_prime is None else check_sequence(Delta_prime, "Delta_prime", r, nonnegative=True)
         c = r_star + Dp / s**2
     else:
         c = 2 * Delta**2 / (s**2 * second)
@@ -683,11 +672,11 @@ def monte_carlo_risk(s, g, Pi, Delta, n_samples: int, rng: np.random.Generator):
     std_error : float
         Its standard error (sample standard deviation / sqrt(K)).
     """
-    s = _s(s)
+    s = check_singular_values(s)
     r = s.shape[0]
-    g = _seq(g, "g", r)
-    Pi = _seq(Pi, "Pi", r, nonnegative=True)
-    Delta = _seq(Delta, "Delta", r, nonnegative=True)
+    g = check_sequence(g, "g", r)
+    Pi = check_sequence(Pi, "Pi", r, nonnegative=True)
+    Delta = check_sequence(Delta, "Delta", r, nonnegative=True)
     K = check_int(n_samples, "n_samples", minimum=2)
     check_rng(rng)
     chunk = max(1, 2_000_000 // r)  # samples per chunk: about 2e6 numbers in memory

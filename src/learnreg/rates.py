@@ -35,7 +35,7 @@ import numpy as np
 from scipy.special import zeta
 
 from .data import reversed_brownian_motion
-from ._validate import as_array, check_int, check_real, check_rng
+from ._validate import as_array, check_int, check_real
 from .fitting import PowerLawFit, fit_power_law
 from .spectral import empirical_filter
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_array, check_int, check_real, check_rng
+from ._validate import as_array, check_int, check_real, check_rng, check_singular_values, check_spectrum
 from .data import white_noise
 from .operators import SVD, LinearOperator
 
@@ -46,19 +46,6 @@ __all__ = [
     "StabilityResult",
     "resolution_stability",
 ]
-
-
-def _spectral_arrays(s, **named):
-    """Validate s (positive) and further non-negative sequences of the same length."""
-    s = as_array(s, "s", ndim=1, positive=True)
-    out = [s]
-    for name, value in named.items():
-        arr = as_array(value, name, ndim=1 if np.ndim(value) else 0, nonnegative=True)
-        arr = np.broadcast_to(arr, s.shape) if arr.ndim == 0 else arr
-        if arr.shape != s.shape:
-            raise ValueError(f"{name} must have the same length as s ({s.shape[0]}), got {arr.shape[0]}")
-        out.append(np.asarray(arr, dtype=float))
-    return out
 
 
 @dataclass(frozen=True)
@@ -119,7 +106,7 @@ def risk(s, g, Pi, Delta, null: float = 0.0) -> RiskTerms:
     null : float
         :math:`E\|P_{\mathcal N}x\|^2`, added as it is.
     """
-    s, Pi, Delta = _spectral_arrays(s, Pi=Pi, Delta=Delta)
+    s, Pi, Delta = check_spectrum(s, Pi=Pi, Delta=Delta)
     g = as_array(g, "g", ndim=1)
     if g.shape != s.shape:
         raise ValueError(f"g must have the same length as s ({s.shape[0]}), got {g.shape[0]}")
@@ -140,7 +127,7 @@ def mse_filter(s, Pi, Delta) -> np.ndarray:
     >>> mse_filter([1.0, 0.5], [1.0, 1.0], [0.0, 0.25]).tolist()
     [1.0, 1.0]
     """
-    s, Pi, Delta = _spectral_arrays(s, Pi=Pi, Delta=Delta)
+    s, Pi, Delta = check_spectrum(s, Pi=Pi, Delta=Delta)
     den = s**2 * Pi + Delta
     with np.errstate(invalid="ignore", divide="ignore"):
         g = np.where(den > 0, s * Pi / np.where(den > 0, den, 1.0), 0.0)
@@ -149,7 +136,7 @@ def mse_filter(s, Pi, Delta) -> np.ndarray:
 
 def optimal_risk(s, Pi, Delta) -> float:
     r"""Risk of the MSE filter: :math:`\sum_k \Pi_k\Delta_k / (s_k^2\Pi_k + \Delta_k)` (null term excluded)."""
-    s, Pi, Delta = _spectral_arrays(s, Pi=Pi, Delta=Delta)
+    s, Pi, Delta = check_spectrum(s, Pi=Pi, Delta=Delta)
     den = s**2 * Pi + Delta
     with np.errstate(invalid="ignore", divide="ignore"):
         terms = np.where(den > 0, Pi * Delta / np.where(den > 0, den, 1.0), 0.0)
@@ -158,13 +145,13 @@ def optimal_risk(s, Pi, Delta) -> float:
 
 def tikhonov_filter(s, alpha) -> np.ndarray:
     r"""Tikhonov filter :math:`g_k = s_k/(s_k^2 + \alpha_k)`; ``alpha`` scalar or per k, non-negative."""
-    s, alpha = _spectral_arrays(s, alpha=alpha)
+    s, alpha = check_spectrum(s, alpha=alpha)
     return s / (s**2 + alpha)
 
 
 def pseudo_inverse_filter(s) -> np.ndarray:
     r"""Filter of the pseudo-inverse :math:`A^+`: :math:`g_k = 1/s_k`."""
-    (s,) = _spectral_arrays(s)
+    s = check_singular_values(s)
     return 1.0 / s
 
 
@@ -179,7 +166,7 @@ def regularization_parameters(s, g) -> np.ndarray:
     For the MSE filter this gives :math:`\alpha_k = \Delta_k/\Pi_k`. Where
     :math:`g_k = 0` the parameter is :math:`+\infty`.
     """
-    (s,) = _spectral_arrays(s)
+    s = check_singular_values(s)
     g = as_array(g, "g", ndim=1)
     if g.shape != s.shape:
         raise ValueError(f"g must have the same length as s ({s.shape[0]}), got {g.shape[0]}")
@@ -251,7 +238,7 @@ def sample_coefficients(s, Pi, Delta, n_samples: int, rng: np.random.Generator):
     -------
     cx, cy : ndarray, shape (K, r)
     """
-    s, Pi, Delta = _spectral_arrays(s, Pi=Pi, Delta=Delta)
+    s, Pi, Delta = check_spectrum(s, Pi=Pi, Delta=Delta)
     n_samples = check_int(n_samples, "n_samples", minimum=1)
     check_rng(rng)
     cx = rng.standard_normal((n_samples, s.shape[0])) * np.sqrt(Pi)

@@ -26,10 +26,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_array, check_int, check_real, check_rng
-from .spectral import _spectral_arrays, empirical_filter, risk, sample_coefficients
+from ._validate import as_array, check_int, check_real, check_rng, check_spectrum
+from .spectral import empirical_filter, risk, sample_coefficients
 
-__all__ = ["AdamMoments", "TrainingResult", "train_filter_adam", "FitTiming", "fit_speed_ratio"]
+__all__ = ["AdamMoments", "FilterTrainingResult", "train_filter_adam", "FitTiming", "fit_speed_ratio"]
 
 
 class AdamMoments:
@@ -62,7 +62,7 @@ class AdamMoments:
 
 
 @dataclass(frozen=True)
-class TrainingResult:
+class FilterTrainingResult:
     """Outcome of :func:`train_filter_adam`.
 
     Attributes
@@ -97,7 +97,7 @@ def train_filter_adam(
     g0=None,
     stop=None,
     check_every: int = 10,
-) -> TrainingResult:
+) -> FilterTrainingResult:
     r"""Train the filter coefficients with Adam on the empirical squared loss.
 
     The step size decays as :math:`\eta_t = \eta_0/(1 + \lambda t)`, a standard
@@ -127,7 +127,7 @@ def train_filter_adam(
 
     Returns
     -------
-    TrainingResult
+    FilterTrainingResult
     """
     cx = as_array(cx, "cx", ndim=2)
     cy = as_array(cy, "cy", ndim=2)
@@ -167,7 +167,7 @@ def train_filter_adam(
         if stop is not None and t % check_every == 0 and stop(g):
             stopped = True
             break
-    return TrainingResult(g=g, n_steps=t, losses=losses[:t].copy(), stopped_early=stopped)
+    return FilterTrainingResult(g=g, n_steps=t, losses=losses[:t].copy(), stopped_early=stopped)
 
 
 @dataclass(frozen=True)
@@ -227,7 +227,7 @@ def fit_speed_ratio(
     full batch) is the fastest of a small grid tried on the book's chapter-2
     setting, so the comparison favours gradient training.
     """
-    s, Pi, Delta = _spectral_arrays(s, Pi=Pi, Delta=Delta)
+    s, Pi, Delta = check_spectrum(s, Pi=Pi, Delta=Delta)
     n_samples = check_int(n_samples, "n_samples", minimum=2)
     check_rng(rng)
     tolerance = check_real(tolerance, "tolerance", positive=True)

@@ -80,7 +80,8 @@ TYPES = ("theory", "expectation")
 
 _ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 _LABEL_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
-_MATH = re.compile(r"\$([^$]+)\$")
+#: Inline math in a statement: ``$...$``.
+MATH = re.compile(r"\$([^$]+)\$")
 
 
 def claims_dir() -> Path:
@@ -117,7 +118,7 @@ def format_number(value, digits: int = 4) -> str:
 def statement_html(statement: str) -> str:
     r"""HTML of a statement: text escaped, ``$...$`` turned into MathJax's inline ``\(...\)``."""
     parts, last = [], 0
-    for m in _MATH.finditer(statement):
+    for m in MATH.finditer(statement):
         parts.append(html.escape(statement[last:m.start()]))
         parts.append(r"\(" + html.escape(m.group(1), quote=False) + r"\)")
         last = m.end()
@@ -211,7 +212,8 @@ class Check:
         return m >= e - t
 
 
-def _relation(kind: str, expected: float, tolerance: float) -> str:
+def relation_text(kind: str, expected: float, tolerance: float) -> str:
+    """The relation a claim checks, in words (e.g. ``|measured − 0.5| ≤ 0.05``)."""
     e, t = format_number(expected, 6), format_number(tolerance, 6)
     return {
         "abs": f"|measured − {e}| ≤ {t}",
@@ -249,7 +251,7 @@ class Claim:
     @property
     def relation(self) -> str:
         """The checked relation, in words."""
-        return _relation(self.kind, self.expected, self.tolerance)
+        return relation_text(self.kind, self.expected, self.tolerance)
 
     @property
     def status(self) -> str:

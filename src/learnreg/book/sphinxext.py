@@ -40,7 +40,7 @@ from docutils import nodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from .claims import _MATH, _relation, format_number
+from .claims import MATH, format_number, relation_text
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ def docutils_table(headers, rows, widths, classes=()) -> nodes.table:
 def _statement_nodes(statement: str) -> list[nodes.Node]:
     """Text with ``$...$`` as inline math nodes (typeset by MathJax)."""
     out, last = [], 0
-    for m in _MATH.finditer(statement):
+    for m in MATH.finditer(statement):
         if m.start() > last:
             out.append(nodes.Text(statement[last:m.start()]))
         out.append(nodes.math(text=m.group(1)))
@@ -215,7 +215,7 @@ def _ledger_table(app, fromdocname: str, records: list[dict]) -> nodes.table:
             _cell(nodes.Text(r["type"])),
             _cell(*_statement_nodes(r["statement"])),
             _cell(nodes.Text(_shown_measured(r)), classes=["ledger-num"]),
-            _cell(nodes.Text(_relation(r["kind"], r["expected"], r["tolerance"])), classes=["ledger-check"]),
+            _cell(nodes.Text(relation_text(r["kind"], r["expected"], r["tolerance"])), classes=["ledger-check"]),
             _cell(nodes.strong(text=status), classes=[f"ledger-{status.replace(' ', '-')}"]),
         ]
         cells[0][0] += nodes.literal(text=r["id"])
@@ -274,7 +274,7 @@ def _not_held(app, fromdocname: str, records: list[dict]) -> nodes.Node:
         para[-1] += nodes.literal(text=r["id"])
         para += nodes.Text(f" (chapter {r['chapter']}): ")
         para += _statement_nodes(r["statement"])
-        para += nodes.Text(f" Measured {_shown_measured(r)}; checked {_relation(r['kind'], r['expected'], r['tolerance'])}.")
+        para += nodes.Text(f" Measured {_shown_measured(r)}; checked {relation_text(r['kind'], r['expected'], r['tolerance'])}.")
         items += nodes.list_item("", para)
     return items
 
