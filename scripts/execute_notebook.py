@@ -5,7 +5,8 @@ Usage: .venv/bin/python scripts/execute_notebook.py notebooks/01_operators.ipynb
 Each notebook runs in its own folder, as the book build and nbval run it. Text
 outputs are kept so that ``pytest --nbval`` can compare them with a fresh run;
 image data and saved widget state are removed to keep the repository small
-(nbval ignores images, and the book re-executes every notebook anyway).
+(nbval ignores images, and the book re-executes every notebook anyway), by the
+same function that git's clean filter uses (learnreg.book.notebook_store).
 Claims recorded while executing go to a temporary folder, not to _build.
 """
 
@@ -20,19 +21,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-STRIP_MIME = ("image/png", "image/jpeg", "image/svg+xml", "application/vnd.jupyter.widget-state+json")
-
-
-def strip(nb: nbformat.NotebookNode) -> None:
-    """Remove image data and widget state, keep text outputs."""
-    nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
-        cell.metadata.pop("execution", None)
-        for out in cell.get("outputs", []):
-            data = out.get("data")
-            if data:
-                for mime in STRIP_MIME:
-                    data.pop(mime, None)
+from learnreg.book.notebook_store import strip_outputs
 
 
 def main(paths: list[str]) -> int:
@@ -51,7 +40,7 @@ def main(paths: list[str]) -> int:
                 nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
             ).execute()
             dt = time.perf_counter() - t0
-        strip(nb)
+        strip_outputs(nb)
         nbformat.write(nb, path)
         print(f"{path.name}: executed in {dt:.1f} s")
     return 0
