@@ -1,0 +1,197 @@
+"""The repository address is one setting that everything follows (learnreg.book.repository).
+
+* The notebooks' Colab cells and CITATION.cff agree with ``repository.url`` in ``_config.yml``.
+* No made-up address remains anywhere in the repository.
+* Setting and clearing the address changes only the Colab cells (and CITATION.cff), byte for byte.
+* A real Jupyter Book 1 build shows the launch and repository buttons only when the address is set.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+from learnreg.book import repository
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = "https://github.com/example-owner/example-book"  # only ever written to temporary copies
+
+#: The address this book was once configured with although no such repository exists. Spelt in
+#: two parts so that this file does not contain it.
+MADE_UP = "learnreg/" + "explainable-regularization-book"
+#: Folders that are not the repository's own content: git's data, the virtual environment, and
+#: what the build and the tools generate from the sources (all ignored by git).
+NOT_SEARCHED = {".git", ".venv", "_build", "node_modules", ".pytest_cache", ".hypothesis", "__pycache__",
+                ".ipynb_checkpoints"}
+#: Third-party files kept verbatim (they name their own authors' repositories).
+VENDORED = ROOT / "book" / "assets"
+#: GitHub repositories that the project's own files may name besides its own (none so far).
+KNOWN_REPOSITORIES: set[str] = set()
+
+
+def _repository_files():
+    for path in sorted(ROOT.rglob("*")):
+        rel = path.relative_to(ROOT)
+        if rel.parts[0] in NOT_SEARCHED or any(p in NOT_SEARCHED or p.endswith(".egg-info") for p in rel.parts):
+            continue
+        if path.is_file():
+            yield path
+
+
+def test_the_colab_cells_and_the_citation_follow_the_setting():
+    assert repository.problems(ROOT) == [], "run: .venv/bin/python scripts/set_repository.py"
+
+
+def test_no_made_up_address_remains_in_the_repository():
+    url, _ = repository.read_setting(ROOT)
+    own = {url.removeprefix("https://github.com/").lower()} if url else set()
+    found, foreign = [], []
+    for path in _repository_files():
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        if MADE_UP in text:
+            found.append(str(path.relative_to(ROOT)))
+        if VENDORED in path.parents or path == Path(__file__):
+            continue
+        for owner, repo in re.findall(r"github\.com/([A-Za-z0-9-]+)/([A-Za-z0-9._-]+)", text):
+            if (owner, repo) == ("OWNER", "REPO"):  # the placeholder in the instructions
+                continue
+            name = f"{owner}/{repo.removesuffix('.git').rstrip('.')}".lower()
+            if name not in own | KNOWN_REPOSITORIES:
+                foreign.append(f"{path.relative_to(ROOT)}: github.com/{name}")
+    assert not found, f"the made-up repository address is still in {found}"
+    assert not foreign, ("GitHub addresses that are neither repository.url nor a known project "
+                         f"(add real ones to KNOWN_REPOSITORIES): {foreign}")
+
+
+def test_unpublished_colab_cell_says_so_and_installs_nothing():
+    cell = repository.colab_cell("")
+    assert "not yet published" in cell and "make lab" in cell
+    assert "pip install" not in cell and "http" not in cell
+    published = repository.colab_cell(EXAMPLE, "main")
+    assert f'%pip install --quiet "learnreg @ git+{EXAMPLE}@main"' in published
+
+
+@pytest.mark.parametrize("url", ["https://gitlab.com/a/b", "http://github.com/a/b", "https://github.com/a",
+                                 "https://github.com/a/b.git", "github.com/a/b", "https://github.com/a/b/tree/main"])
+def test_only_a_github_repository_address_is_accepted(url):
+    with pytest.raises(ValueError, match="url"):
+        repository.colab_cell(url)
+
+
+def _copy_of_the_project(tmp_path: Path) -> Path:
+    copy = tmp_path / "book"
+    (copy / "notebooks").mkdir(parents=True)
+    for name in ("_config.yml", "CITATION.cff"):
+        if (ROOT / name).is_file():
+            shutil.copy2(ROOT / name, copy / name)
+    for nb in (ROOT / "notebooks").glob("*.ipynb"):
+        shutil.copy2(nb, copy / "notebooks" / nb.name)
+    return copy
+
+
+def test_setting_and_clearing_the_address_changes_only_the_colab_cells(tmp_path):
+    copy = _copy_of_the_project(tmp_path)
+    originals = {p.name: p.read_bytes() for p in copy.rglob("*") if p.is_file()}
+    script = [sys.executable, str(ROOT / "scripts" / "set_repository.py")]
+
+    def run(*args):
+        # the script works on the folder it lives in, so run a copy of it inside the copy
+        (copy / "scripts").mkdir(exist_ok=True)
+        shutil.copy2(script[1], copy / "scripts" / "set_repository.py")
+        return subprocess.run([script[0], str(copy / "scripts" / "set_repository.py"), *args],
+                              capture_output=True, text=True)
+
+    out = run(EXAMPLE)
+    assert out.returncode == 0, out.stderr
+    assert repository.read_setting(copy) == (EXAMPLE, "main")
+    assert repository.problems(copy) == []
+    config = (copy / "_config.yml").read_text(encoding="utf-8")
+    assert "# The repository address" in config and "launch_buttons:" in config  # comments and the rest kept
+    for nb in (copy / "notebooks").glob("*.ipynb"):
+        after, before = json.loads(nb.read_text(encoding="utf-8")), json.loads(originals[nb.name])
+        assert after["cells"][1:] == before["cells"][1:] and after["metadata"] == before["metadata"]
+        assert f"git+{EXAMPLE}@main" in "".join(after["cells"][0]["source"])
+    if (copy / "CITATION.cff").is_file():
+        cff = yaml.safe_load((copy / "CITATION.cff").read_text(encoding="utf-8"))
+        assert cff["repository-code"] == EXAMPLE
+
+    assert run("--check").returncode == 0
+    nb = copy / "notebooks" / "01_operators.ipynb"
+    nb.write_text(originals["01_operators.ipynb"].decode("utf-8"), encoding="utf-8")  # an unpublished cell
+    check = run("--check")
+    assert check.returncode == 1 and "01_operators.ipynb" in check.stdout
+
+    assert run("").returncode == 0
+    assert run("--check").returncode == 0
+    for path in copy.rglob("*"):
+        if path.is_file() and path.name in originals and path.parent.name != "scripts":
+            assert path.read_bytes() == originals[path.name], f"{path.name} is not restored byte for byte"
+
+    bad = run("https://example.org/not/github")
+    assert bad.returncode == 2 and "GitHub" in bad.stderr
+
+
+def test_the_sphinx_hook_shows_buttons_only_for_a_set_address():
+    launch = {"binderhub_url": "https://mybinder.org", "colab_url": "https://colab.research.google.com"}
+    unpublished = SimpleNamespace(html_theme_options={"repository_url": "", "launch_buttons": dict(launch)})
+    repository.buttons_follow_the_setting(None, unpublished)
+    assert "launch_buttons" not in unpublished.html_theme_options
+    assert unpublished.html_theme_options["use_repository_button"] is False
+    published = SimpleNamespace(html_theme_options={"repository_url": EXAMPLE, "launch_buttons": dict(launch)})
+    repository.buttons_follow_the_setting(None, published)
+    assert published.html_theme_options["launch_buttons"] == launch
+    assert published.html_theme_options["use_repository_button"] is True
+
+
+# --- a real Jupyter Book 1 build of a one-page book with the project's button settings -----------
+
+_NOTEBOOK = {"cells": [{"cell_type": "markdown", "id": "a", "metadata": {}, "source": ["# A chapter\n"]},
+                       {"cell_type": "code", "execution_count": None, "id": "b", "metadata": {}, "outputs": [],
+                        "source": ["1 + 1"]}],
+             "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}},
+             "nbformat": 4, "nbformat_minor": 5}
+
+
+def _build_small_book(tmp_path: Path, url: str) -> str:
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    small = {
+        "title": "t", "only_build_toc_files": True, "execute": {"execute_notebooks": "off"},
+        "repository": {**config["repository"], "url": url},
+        "launch_buttons": config["launch_buttons"], "html": config["html"],
+        "sphinx": {"extra_extensions": ["learnreg.book.repository"]},
+    }
+    book = tmp_path / ("published" if url else "unpublished")
+    book.mkdir()
+    (book / "_config.yml").write_text(yaml.safe_dump(small), encoding="utf-8")
+    (book / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n  - file: chapter\n", encoding="utf-8")
+    (book / "intro.md").write_text("# Intro\n", encoding="utf-8")
+    (book / "chapter.ipynb").write_text(json.dumps(_NOTEBOOK), encoding="utf-8")
+    jb = Path(sys.executable).parent / "jupyter-book"
+    run = subprocess.run([str(jb), "build", str(book), "-W", "--keep-going"], capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return (book / "_build" / "html" / "chapter.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("url", ["", EXAMPLE], ids=["unpublished", "published"])
+def test_a_book_build_shows_launch_and_repository_buttons_only_when_published(tmp_path, url):
+    if not (Path(sys.executable).parent / "jupyter-book").is_file():
+        pytest.skip("jupyter-book is not installed (it is in the book extra)")
+    page = _build_small_book(tmp_path, url)
+    launch = "dropdown-launch-buttons" in page
+    repo_button = "btn-source-repository-button" in page
+    if url:
+        assert launch and repo_button
+        assert "mybinder.org/v2/gh/example-owner/example-book/main" in page
+        assert "colab.research.google.com/github/example-owner/example-book/blob/main" in page
+    else:
+        assert not launch and not repo_button
+        assert "mybinder.org/v2" not in page and "colab.research.google.com/github" not in page
