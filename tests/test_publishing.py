@@ -33,7 +33,7 @@ MADE_UP = "learnreg/" + "explainable-regularization-book"
 NOT_SEARCHED = {".git", ".venv", "_build", "node_modules", ".pytest_cache", ".hypothesis", "__pycache__",
                 ".ipynb_checkpoints"}
 #: Third-party files kept verbatim (they name their own authors' repositories).
-VENDORED = ROOT / "book" / "assets"
+VENDORED = (ROOT / "book" / "assets", ROOT / "tests" / "data" / "cff-1.2.0.schema.json")
 #: GitHub repositories that the project's own files may name besides its own (none so far).
 KNOWN_REPOSITORIES: set[str] = set()
 
@@ -59,7 +59,7 @@ def test_no_made_up_address_remains_in_the_repository():
         text = path.read_bytes().decode("utf-8", errors="replace")
         if MADE_UP in text:
             found.append(str(path.relative_to(ROOT)))
-        if VENDORED in path.parents or path == Path(__file__):
+        if any(v == path or v in path.parents for v in VENDORED) or path == Path(__file__):
             continue
         for owner, repo in re.findall(r"github\.com/([A-Za-z0-9-]+)/([A-Za-z0-9._-]+)", text):
             if (owner, repo) == ("OWNER", "REPO"):  # the placeholder in the instructions
@@ -267,3 +267,65 @@ def test_the_workflow_builds_with_the_svd_cache_and_deploys_to_pages():
         for step in job["steps"]:
             if "uses" in step:
                 assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", step["uses"]), f"unpinned: {step['uses']}"
+
+
+# --- CITATION.cff, validated against the Citation File Format 1.2.0 schema ----------------------
+
+CITATION = ROOT / "CITATION.cff"
+CFF_SCHEMA = ROOT / "tests" / "data" / "cff-1.2.0.schema.json"  # provenance and licence: tests/data/README.md
+
+
+def _cff_errors(data) -> list[str]:
+    import jsonschema
+
+    schema = json.loads(CFF_SCHEMA.read_text(encoding="utf-8"))
+    validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+    return sorted(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(data))
+
+
+def test_the_cff_schema_is_the_noted_copy_of_the_official_one():
+    import hashlib
+
+    digest = hashlib.sha256(CFF_SCHEMA.read_bytes()).hexdigest()
+    assert digest in (CFF_SCHEMA.parent / "README.md").read_text(encoding="utf-8")
+    schema = json.loads(CFF_SCHEMA.read_text(encoding="utf-8"))
+    assert schema["$id"] == "https://citation-file-format.github.io/1.2.0/schema.json"
+
+
+def test_citation_cff_is_valid():
+    data = yaml.safe_load(CITATION.read_text(encoding="utf-8"))
+    assert _cff_errors(data) == []
+    assert data["cff-version"] == "1.2.0"
+
+
+@pytest.mark.parametrize("breakage", ["no authors", "bad orcid", "bad doi", "unknown key", "bad type"])
+def test_a_broken_citation_cff_fails_the_schema(breakage):
+    data = yaml.safe_load(CITATION.read_text(encoding="utf-8"))
+    chapter = data["preferred-citation"]
+    if breakage == "no authors":
+        del data["authors"]
+    elif breakage == "bad orcid":
+        chapter["authors"][0]["orcid"] = "0000-0001"
+    elif breakage == "bad doi":
+        chapter["doi"] = "arXiv:2512.08758"
+    elif breakage == "unknown key":
+        data["auhtors"] = data["authors"]
+    elif breakage == "bad type":
+        chapter["type"] = "preprint"
+    assert _cff_errors(data), breakage
+
+
+def test_citation_cff_cites_the_chapter_and_the_book():
+    data = yaml.safe_load(CITATION.read_text(encoding="utf-8"))
+    chapter = data["preferred-citation"]
+    assert chapter["title"] == "Explainable Learning Based Regularization of Inverse Problems"
+    assert [a["family-names"] for a in chapter["authors"]] == ["Burger", "Kabri", "Kutyniok", "Lee", "Weigand"]
+    assert "2512.08758" in chapter["url"] and chapter["year"] == 2025
+    bib = (ROOT / "book" / "references.bib").read_text(encoding="utf-8")
+    entry = bib[bib.index("@misc{burger2025explainable"):].split("\n}\n")[0]
+    assert chapter["title"] in entry and "2512.08758" in entry and str(chapter["year"]) in entry
+    assert data["title"].startswith("Explainable learning-based regularization")  # the book itself
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert data["version"] == project["version"] and data["license"] == project["license"]
