@@ -56,9 +56,10 @@ test: $(STAMP)
 
 # JupyterLab from .venv, with jupyterlab-myst so that propositions, proofs and citations render.
 # Further options go in LAB_ARGS, e.g.  make lab LAB_ARGS="--no-browser --port=8890"
+# (As root, in a container for example, JupyterLab refuses to start without --allow-root.)
 lab: $(STAMP)
 	$(register_notebook_filter)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(LAB_ARGS)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
