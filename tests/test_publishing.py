@@ -198,6 +198,24 @@ def test_a_book_build_shows_launch_and_repository_buttons_only_when_published(tm
         assert "mybinder.org/v2" not in page and "colab.research.google.com/github" not in page
 
 
+def test_the_built_book_shows_buttons_only_when_published():
+    """On the built book (make book): launch and repository buttons exactly when repository.url is set."""
+    html = ROOT / "_build" / "html"
+    if not html.is_dir():
+        if os.environ.get("LEARNREG_REQUIRE_BUILD") == "1":
+            pytest.fail("the book has not been built (run `make book` first)")
+        pytest.skip("the book has not been built; run `make book` first")
+    url, _ = repository.read_setting(ROOT)
+    chapters = sorted((html / "notebooks").glob("*.html"))
+    assert chapters, "no chapter pages were built"
+    for page in chapters:
+        text = page.read_text(encoding="utf-8")
+        assert ("dropdown-launch-buttons" in text) == bool(url), f"{page.name}: launch buttons vs url {url!r}"
+        assert ("btn-source-repository-button" in text) == bool(url), f"{page.name}: repository button vs {url!r}"
+        if not url:
+            assert "not yet published" in text, f"{page.name}: the Colab cell does not say so"
+
+
 # --- the publishing workflow, checked by a linter --------------------------------------------
 
 WORKFLOW = ROOT / ".github" / "workflows" / "book.yml"
