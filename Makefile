@@ -1,6 +1,7 @@
 # Two commands do all the setup on a fresh machine:
 #   make book   create .venv, install the pinned dependencies, build the book (about 2 min + notebook time)
 #   make test   the same install, then unit tests and nbval on every notebook
+#   make lab    the same install, then JupyterLab (with its MyST renderer) on the notebooks
 # Further targets: make bench (benchmark table), make lock (re-pin), make clean.
 
 SHELL := /bin/bash
@@ -18,7 +19,16 @@ export OPENBLAS_NUM_THREADS ?= 1
 # a reader's kernel (make lab, Binder, Colab) shows the live panel.
 export LEARNREG_STATIC_PAGES := 1
 
-.PHONY: install book test bench lock clean
+.PHONY: install book test lab bench lock clean
+
+# Git's clean filter for notebooks (see .gitattributes and learnreg.book.notebook_store): a notebook
+# saved after a run is staged with its text outputs only, without images or widget state.
+# Registered in this checkout's .git/config when the project folder is the top of a git checkout.
+define register_notebook_filter
+	@if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ]; then \
+	  git config filter.learnreg-notebook.clean "$(BIN)/python -m learnreg.book.notebook_store"; \
+	fi
+endef
 
 install: $(STAMP)
 
@@ -26,6 +36,7 @@ $(STAMP): pyproject.toml requirements-lock.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
 	$(BIN)/python -m pip install --quiet -c requirements-lock.txt -e ".[book,test,torch,cluster]"
+	$(register_notebook_filter)
 	touch $(STAMP)
 
 # Executed notebooks are cached by jupyter-cache, keyed on their code cells only.
@@ -45,6 +56,13 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
+
+# JupyterLab from .venv, with jupyterlab-myst so that propositions, proofs and citations render.
+# Further options go in LAB_ARGS, e.g.  make lab LAB_ARGS="--no-browser --port=8890"
+# (As root, in a container for example, JupyterLab refuses to start without --allow-root.)
+lab: $(STAMP)
+	$(register_notebook_filter)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

@@ -119,3 +119,50 @@ def test_every_chapter_page_shows_its_figures():
     for page in pages:
         figures = re.findall(r'<img[^>]+src="\.\./_images/[^"]+\.png"', page.read_text(encoding="utf-8"))
         assert len(figures) >= 2, f"{page.name} shows {len(figures)} executed figures"
+
+
+# --- stored notebooks: text outputs only ---------------------------------------------------------
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{64,}={0,2}")
+
+
+def _stored_notebook_problems(nb: dict) -> dict[str, list[str]]:
+    """What a stored notebook must not carry, by kind: image data, saved widget state, base64 runs."""
+    problems: dict[str, list[str]] = {"images": [], "widget state": [], "base64": []}
+    if "widgets" in nb.get("metadata", {}):
+        problems["widget state"].append("notebook metadata holds saved widget state")
+    for i, cell in enumerate(nb["cells"]):
+        for out in cell.get("outputs", []):
+            for mime, value in out.get("data", {}).items():
+                if mime.startswith("image/") or "/image/" in mime:  # also glued images (papermill.record/image/...)
+                    problems["images"].append(f"cell {i}: {mime}")
+                if mime.endswith("widget-state+json"):
+                    problems["widget state"].append(f"cell {i}: {mime}")
+                text = value if isinstance(value, str) else "".join(value) if isinstance(value, list) else ""
+                runs = _BASE64_RUN.findall(text)
+                if runs:
+                    problems["base64"].append(f"cell {i}: {mime}: {len(runs)} run(s), longest {max(map(len, runs))}")
+    return problems
+
+
+def test_the_stored_notebook_check_reports_images_widget_state_and_base64():
+    dirty = {"metadata": {"widgets": {}}, "cells": [{"cell_type": "code", "outputs": [
+        {"output_type": "display_data", "data": {"image/png": "iVBOR", "text/html": "<img src='data:image/png;base64,"
+                                                 + "A" * 80 + "'>"}}]}]}
+    problems = _stored_notebook_problems(dirty)
+    assert problems["images"] and problems["widget state"] and problems["base64"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_notebooks_carry_no_images_or_widget_state(path):
+    problems = _stored_notebook_problems(json.loads(path.read_text(encoding="utf-8")))
+    assert not problems["images"] and not problems["widget state"], problems
+
+
+@pytest.mark.xfail(strict=True, reason="the static sliders' frames and the gallery figures are still stored as "
+                                       "base64 in HTML outputs; strip_outputs will drop them (then remove this mark)")
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_stored_notebooks_carry_no_base64_runs(path):
+    problems = _stored_notebook_problems(json.loads(path.read_text(encoding="utf-8")))
+    assert not problems["base64"], problems["base64"]
