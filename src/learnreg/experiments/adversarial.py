@@ -224,14 +224,17 @@ class Attacks:
     s_min: float
 
     def table(self) -> str:
-        lines = [f"integration, n = {self.n}, eps = {self.eps:g}; sup over the set of ||R_g eta||:",
-                 f"{'filter':>15} {'set':>7} {'closed form':>12} {'numerical':>10} {'PGD attack':>11} {'exact':>9}"]
+        lines = [f"integration, n = {self.n}, eps = {self.eps:g}; sup of ||R_g eta|| over the set:",
+                 f"{'filter':>16}{'set':>6}{'closed form':>13}{'numerical':>11}"]
         for i, name in enumerate(self.filters):
             for j, which in enumerate(adv.ADVERSARIES):
-                lines.append(f"{name:>15} {which:>7} {self.closed[i, j]:12.4g} {self.numerical[i, j]:10.4g} "
-                             f"{self.pgd_errors[i, j]:11.4g} {self.exact_errors[i, j]:9.4g}")
+                lines.append(f"{name:>16}{which:>6}{self.closed[i, j]:13.4g}{self.numerical[i, j]:11.4g}")
         lines.append(f"eps / s_min = {self.eps / self.s_min:.4g}")
-        lines.append(f"PGD attack, exact: mean attacked error ||R_g(y + eta) - x||^2 on noisy samples, delta = {self.delta:g}")
+        lines.append(f"mean attacked error ||R_g(y + eta) - x||^2, noisy samples (delta = {self.delta:g}):")
+        lines.append(f"{'filter':>16}{'set':>6}{'PGD attack':>13}{'exact':>11}")
+        for i, name in enumerate(self.filters):
+            for j, which in enumerate(adv.ADVERSARIES):
+                lines.append(f"{name:>16}{which:>6}{self.pgd_errors[i, j]:13.4g}{self.exact_errors[i, j]:11.4g}")
         return "\n".join(lines)
 
     def claims(self) -> list[Check]:
@@ -352,13 +355,13 @@ class ExactTraining:
 
     def table(self) -> str:
         return "\n".join([
-            f"box filters on s_k = 1/k, Pi_k = k^-2, {self.n_modes} modes, eps = "
-            + ", ".join(f"{e:g}" for e in self.eps) + f", training noise 0 and delta = {self.delta:g}:",
-            f"  package solvers vs golden-section search: largest |s_k (g_k - g_k')| below 1e-6: "
+            f"box filters, s_k = 1/k, Pi_k = k^-2, {self.n_modes} modes, eps = "
+            + ", ".join(f"{e:g}" for e in self.eps) + ",",
+            f"training noise 0 and delta = {self.delta:g}:",
+            f"  package vs golden-section search, largest |s_k (g_k - g_k')| < 1e-6: "
             f"{self.solver_deviation <= 1e-6}",
-            f"  K = {self.n_samples} samples: Gaussian objective of the sample solution / optimum - 1 = "
-            f"{self.sample_excess:.2g}",
-            f"  smallest second difference of the objectives along 40 random lines (relative): {self.convexity:.3g}",
+            f"  K = {self.n_samples} samples: Gaussian objective / optimum - 1 = {self.sample_excess:.2g}",
+            f"  smallest relative second difference along 40 random lines: {self.convexity:.3g}",
         ])
 
     def claims(self) -> list[Check]:
@@ -477,22 +480,21 @@ class Stability:
     sqrt_energy: float
 
     def table(self) -> str:
-        lines = ["no training noise; largest coefficient max_k g_k:"]
+        lines = [f"no training noise; max_k g_k for eps = {self.eps_box[0]:g} ... {self.eps_box[-1]:g} (box), "
+                 f"{self.eps_l2[0]:g} ... {self.eps_l2[-1]:g} (L2):"]
         for n, row in zip(self.n_box, self.gmax_box):
-            lines.append(f"  box (Gaussian), n = {n:5d}: " + ", ".join(f"{v:.3g}" for v in row)
-                         + f"  (eps = {self.eps_box[0]:g} ... {self.eps_box[-1]:g})")
+            lines.append(f"  box (Gaussian), n = {n:5d}: " + ", ".join(f"{v:.3g}" for v in row))
         for n, row in zip(self.n_l2, self.gmax_l2):
-            lines.append(f"  L2 ball ({self.n_train} samples), n = {n:3d}: " + ", ".join(f"{v:.3g}" for v in row)
-                         + f"  (eps = {self.eps_l2[0]:g} ... {self.eps_l2[-1]:g})")
+            lines.append(f"  L2 ({self.n_train} samples), n = {n:3d}: " + ", ".join(f"{v:.3g}" for v in row))
         lines.append(f"largest eps ||g||_2 / sqrt(E||x||^2), box: {self.ratio_box:.3f} (at most 1)")
-        lines.append(f"largest eps max_k g_k / sqrt(mean ||x||^2), L2 ball: {self.ratio_l2:.3f} (at most 1)")
-        lines.append(f"trained on {self.n_train_res} noise-free samples, eps max_k g_k / sqrt(mean ||x||^2):")
-        lines.append(f"{'n':>8} " + "".join(f"{'box, eps = ' + format(e, 'g'):>18}" for e in self.eps_res)
-                     + f"{'least squares':>16}")
+        lines.append(f"largest eps max_k g_k / sqrt(mean ||x||^2), L2: {self.ratio_l2:.3f} (at most 1)")
         mid = len(self.eps_res) // 2
+        lines.append(f"eps max_k g_k / sqrt(mean ||x||^2), {self.n_train_res} noise-free samples:")
+        lines.append(f"{'':>8}{'box, eps =':>10}" + " " * (10 * (len(self.eps_res) - 1)) + f"{'least squares,':>17}")
+        lines.append(f"{'n':>8}" + "".join(f"{e:>10g}" for e in self.eps_res)
+                     + f"{'eps = ' + format(self.eps_res[mid], 'g'):>17}")
         for n, row, ls in zip(self.n_res, self.ratio_res, self.ratio_ls[:, mid]):
-            lines.append(f"{n:8d} " + "".join(f"{v:18.3f}" for v in row) + f"{ls:16.3g}")
-        lines.append(f"(least squares: eps = {self.eps_res[mid]:g})")
+            lines.append(f"{n:8d}" + "".join(f"{v:10.3f}" for v in row) + f"{ls:17.3g}")
         return "\n".join(lines)
 
     def claims(self) -> list[Check]:
@@ -657,12 +659,12 @@ class BoxRules:
     def table(self) -> str:
         shown = [i for i, d in enumerate(self.deltas) if abs(np.log10(d) - round(np.log10(d))) < 1e-9][::-1][:5]
         n = self.n_res[-1]
-        lines = [f"s_k = k^-{self.a:g}, Pi_k = k^-{self.b:g}, trained without noise; white-noise error at n = {n}:",
-                 f"{'delta':>18}" + "".join(f"{self.deltas[i]:>12g}" for i in shown)]
+        lines = [f"s_k = k^-{self.a:g}, Pi_k = k^-{self.b:g}, no training noise; white-noise error, n = {n}:",
+                 f"{'delta':>18}" + "".join(f"{self.deltas[i]:>11g}" for i in shown)]
         for what, table in (("exact risk", self.errors), (f"simulated ({self.n_test} samples)", self.simulated)):
             lines.append(f"  {what}:")
             for rule, (label, _) in RULES.items():
-                lines.append(f"{label:>18}" + "".join(f"{table[n, rule][i]:12.3g}" for i in shown))
+                lines.append(f"{label:>18}" + "".join(f"{table[n, rule][i]:11.3g}" for i in shown))
         lines.append(f"eps = delta: fitted slope {self.slope:.3f} over delta in [1e{BOX_FIT_WINDOW[0]:g}, "
                      f"1e{BOX_FIT_WINDOW[1]:g}] (theory {2 * (self.b - 1) / (2 * self.a + self.b):.3f})")
         lines.append("  other windows: " + ", ".join(f"{s:.3f} over [1e{lo:g}, 1e{hi:g}]"
@@ -831,19 +833,19 @@ class L2Rules:
 
     def table(self) -> str:
         n = self.n_res[-1]
-        lines = [f"L2 ball trained on {self.n_train} noise-free samples; worst-case error over ||e|| <= delta",
-                 f"on {self.n_test} held-out samples, n = {n}:",
-                 f"{'delta':>18}" + "".join(f"{d:>11.3g}" for d in self.deltas[::-1]) + f"{'slope':>8}"]
+        lines = [f"L2 ball trained on {self.n_train} noise-free samples; worst case over",
+                 f"||e|| <= delta, mean over {self.n_test} held-out samples, n = {n}:",
+                 f"{'delta':>18}" + "".join(f"{d:>10.3g}" for d in self.deltas[::-1]) + f"{'slope':>7}"]
         for rule, (label, _) in RULES.items():
-            lines.append(f"{label:>18}" + "".join(f"{v:11.3g}" for v in self.det_test[n, rule][::-1])
-                         + f"{self.slopes[rule]:8.2f}")
-        d0 = self.deltas[0]
-        lines.append(f"eps = delta^2, delta = {d0:g}: worst-case error " + ", ".join(
-            f"n = {k}: {self.det_test[k, 'square'][0]:.3g}" for k in self.n_res))
-        lines.append(f"white noise, eps = delta = {d0:g}, n = {', '.join(str(int(k)) for k in self.n_res)}:")
+            lines.append(f"{label:>18}" + "".join(f"{v:10.3g}" for v in self.det_test[n, rule][::-1])
+                         + f"{self.slopes[rule]:7.2f}")
+        d0, ns = self.deltas[0], ", ".join(str(int(k)) for k in self.n_res)
+        lines.append(f"eps = delta^2, delta = {d0:g}, n = {ns}: "
+                     + ", ".join(f"{self.det_test[k, 'square'][0]:.3g}" for k in self.n_res))
+        lines.append(f"white noise, eps = delta = {d0:g}, n = {ns}:")
         lines.append("  L2-trained error " + ", ".join(f"{self.white[k, 'linear'][0]:.3g}" for k in self.n_res)
                      + "; box-trained " + ", ".join(f"{self.white_box[k][0]:.3g}" for k in self.n_res))
-        lines.append(f"largest (training) worst-case error / bound of the proposition: {self.bound_ratio:.3f}")
+        lines.append(f"largest (training) worst-case error / bound: {self.bound_ratio:.3f}")
         return "\n".join(lines)
 
     def claims(self) -> list[Check]:
@@ -976,18 +978,18 @@ class Pareto:
 
     def table(self) -> str:
         i = self.matched
-        lines = [f"{'box attack, eps_test = ' + format(self.eps_test, 'g'):<36}{'MSE filter':>18}"
+        lines = [f"{'box attack, eps_test = ' + format(self.eps_test, 'g'):<32}{'MSE filter':>18}"
                  f"{'trained at eps_test':>22}",
-                 f"{'':>36}{'clean':>9}{'worst':>9}{'clean':>13}{'worst':>9}"]
+                 f"{'':>32}{'clean':>9}{'worst':>9}{'clean':>13}{'worst':>9}"]
         for name, P in (("integration, closed form", self.integration),
                         (f"integration, Monte Carlo ({self.n_mc})", self.integration_mc),
                         (f"Radon, {self.radon_sizes[0]} training phantoms", self.radon_train),
                         (f"Radon, {self.radon_sizes[1]} held-out phantoms", self.radon_test)):
-            lines.append(f"{name:>36}{P[0, 0]:9.4g}{P[0, 1]:9.4g}{P[i, 0]:13.4g}{P[i, 1]:9.4g}")
+            lines.append(f"{name:>32}{P[0, 0]:9.4g}{P[0, 1]:9.4g}{P[i, 0]:13.4g}{P[i, 1]:9.4g}")
         (a, b), (c, d) = self.margins(self.integration), self.margins(self.radon_train)
-        lines.append("relative margins on the training distribution (>= 0 by construction; clean, worst case):")
-        lines.append(f"  integration {a:.3g}, {b:.3g}; Radon {c:.3g}, {d:.3g}")
-        lines.append(f"largest |Monte Carlo - closed form| along the curve, in standard errors: {self.largest_z:.2f}")
+        lines.append("relative margins on the training distribution (>= 0 by construction),")
+        lines.append(f"clean and worst case: integration {a:.3g}, {b:.3g}; Radon {c:.3g}, {d:.3g}")
+        lines.append(f"largest |Monte Carlo - closed form|, in standard errors: {self.largest_z:.2f}")
         return "\n".join(lines)
 
     def claims(self) -> list[Check]:
@@ -1104,12 +1106,12 @@ class PGDComparison:
     coefficient_error: dict
 
     def table(self) -> str:
-        lines = [f"{len(self.s)} modes, {self.n_train} samples, eps = delta = {self.eps:g}; PGD: {self.outer_steps} "
-                 f"outer steps of {self.inner_steps} inner steps"]
+        lines = [f"{len(self.s)} modes, {self.n_train} samples, eps = delta = {self.eps:g};",
+                 f"PGD: {self.outer_steps} outer steps of {self.inner_steps} inner steps"]
         for which in adv.ADVERSARIES:
-            lines.append(f"{which:>4}: objective gap {self.gap[which]:.1e}, coefficient error "
-                         f"{self.coefficient_error[which]:.1e}, {self.pgd[which].gradient_evaluations} full-batch "
-                         "gradient evaluations")
+            lines.append(f"{which:>5}: objective gap {self.gap[which]:.1e}, coefficient error "
+                         f"{self.coefficient_error[which]:.1e}, {self.pgd[which].gradient_evaluations} gradients")
+        lines.append("(gradients: evaluations on the full batch)")
         return "\n".join(lines)
 
     def claims(self) -> list[Check]:
@@ -1256,24 +1258,25 @@ class Explain:
         off = int(np.sum(~np.isfinite(self.alpha_box)))
         n_off = np.sum(np.abs(self.numerical_noisy) <= REGIME_TOLERANCE, axis=1)
         n_inv = np.sum(np.abs(self.numerical_noiseless - 1) <= REGIME_TOLERANCE, axis=1)
-        lines = [
-            f"integration, n = {len(self.s)}, Pi_k = k^-2, delta = {self.delta:g}, eps = {self.eps:g}:",
-            f"  box: min_k (alpha_adv - alpha_MSE)/alpha_MSE = {self.box_margin:.3f}; {off} modes switched off",
-            f"  L2 ball ({self.n_l2} samples): alpha_k from {np.nanmin(self.alpha_l2):.2e} to "
-            f"{np.nanmax(self.alpha_l2[np.isfinite(self.alpha_l2)]):.2e}",
-            "golden-section minimiser of each mode's objective, no rule imposed:",
-            f"{'eps':>10} {'off (noisy)':>12} {'rule':>6} {'inverted (noiseless)':>21} {'rule':>6}",
-        ]
-        for j, ej in enumerate(self.eps_sweep):
-            lines.append(f"{ej:10.3g} {int(n_off[j]):12d} {int(np.sum(self.beta <= C_ABS * ej)):6d} "
-                         f"{int(n_inv[j]):21d} {int(np.sum(self.beta >= ej / C_ABS)):6d}")
         on = self.beta[None, :] > C_ABS * self.eps_sweep[:, None]
         partial = self.beta[None, :] < self.eps_sweep[:, None] / C_ABS
+        finite = self.alpha_l2[np.isfinite(self.alpha_l2)]
+        lines = [
+            f"integration, n = {len(self.s)}, Pi_k = k^-2, delta = {self.delta:g}, eps = {self.eps:g}:",
+            f"  box: min_k (alpha_adv - alpha_MSE) / alpha_MSE = {self.box_margin:.3f},",
+            f"       {off} modes switched off",
+            f"  L2 ball ({self.n_l2} samples): alpha_k from {finite.min():.2e} to {finite.max():.2e}",
+            "golden-section minimiser of each mode's objective, no rule imposed:",
+            f"{'eps':>10}{'off (noisy)':>13}{'rule':>6}{'inverted (no noise)':>21}{'rule':>6}",
+        ]
+        for j, ej in enumerate(self.eps_sweep):
+            lines.append(f"{ej:10.3g}{int(n_off[j]):13d}{int(np.sum(self.beta <= C_ABS * ej)):6d}"
+                         f"{int(n_inv[j]):21d}{int(np.sum(self.beta >= ej / C_ABS)):6d}")
         lines.append(f"closest beta_k to a threshold: {100 * (np.exp(self.margin) - 1):.2g} % away")
-        lines.append(f"smallest filter factor of a mode the rule keeps on: {np.min(np.abs(self.numerical_noisy[on])):.2g} "
-                     f"(with noise), {np.min(np.abs(self.numerical_noiseless[on])):.2g} (without)")
-        lines.append(f"smallest 1 - s_k g_k of a mode below eps/c (no noise): "
-                     f"{np.min(np.abs(1 - self.numerical_noiseless[partial])):.2g}")
+        lines.append("smallest filter factor of a mode the rule keeps on: "
+                     f"{np.min(np.abs(self.numerical_noisy[on])):.2g} (noisy),")
+        lines.append(f"  {np.min(np.abs(self.numerical_noiseless[on])):.2g} (no noise); smallest 1 - s_k g_k "
+                     f"below eps/c: {np.min(np.abs(1 - self.numerical_noiseless[partial])):.2g}")
         return "\n".join(lines)
 
     def claims(self) -> list[Check]:
