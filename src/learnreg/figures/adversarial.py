@@ -236,8 +236,7 @@ class AdversarialPanel(PanelFigure):
     def caption(self, eps, delta, adversary):
         *_, n_off, f_max = self.curves[eps, delta, adversary]
         name = "box (Gaussian closed form)" if adversary == "box" else f"L2 ball ({self.n_samples} samples)"
-        return (f"{name}, ε = {eps:g}, δ = {delta:g}: {n_off} of {len(self.k)} modes switched off, "
-                f"largest s_k g_k = {f_max:.2f}")
+        return f"{name}: {n_off} of {len(self.k)} modes switched off, largest s_k g_k = {f_max:.2f}"
 
 
 def adversarial_panel() -> Panel:
