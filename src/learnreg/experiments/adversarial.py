@@ -942,6 +942,8 @@ class Pareto:
     eps_test : float
     eps_train : ndarray
         Training radii (the first is 0: the MSE filter).
+    n, n_mc : int
+        Resolution of the integration operator and Monte-Carlo samples.
     integration : ndarray, shape (len(eps_train), 2)
         Gaussian closed form: clean risk and worst-case risk at ``eps_test``.
     integration_mc, integration_se : ndarray, shape (len(eps_train), 2)
@@ -952,6 +954,7 @@ class Pareto:
 
     eps_test: float
     eps_train: np.ndarray
+    n: int
     n_mc: int
     integration: np.ndarray
     integration_mc: np.ndarray
@@ -1065,7 +1068,7 @@ def pareto(rng: np.random.Generator, *, eps_test: float = 1e-2, n: int = 128, de
         for key, (cx_, cy_) in (("train", train), ("test", test)):
             out[key][i] = (np.mean(np.sum((g * cy_ - cx_) ** 2, axis=1)),
                            np.mean(adv.worst_case_errors(g, cx_, cy_, eps_test, "box")))
-    return Pareto(eps_test=eps_test, eps_train=eps_train, n_mc=n_mc, integration=closed, integration_mc=mc,
+    return Pareto(eps_test=eps_test, eps_train=eps_train, n=n, n_mc=n_mc, integration=closed, integration_mc=mc,
                   integration_se=se, radon_n=radon_n, radon_sizes=(n_train, n_test), radon_train=out["train"],
                   radon_test=out["test"])
 

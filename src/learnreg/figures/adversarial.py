@@ -25,11 +25,12 @@ def stability(res: ex.Stability) -> Figure:
     """Left: max_k g_k against eps for both adversaries. Right: the stability ratio against the resolution."""
     fig = Figure(figsize=(10.5, 4.0))
     ax1, ax2 = fig.subplots(1, 2)
+    shade = lambda i, m: 0.45 + 0.5 * i / max(m - 1, 1)  # noqa: E731  (lighter for coarser grids)
     for i, n in enumerate(res.n_box):
-        ax1.loglog(res.eps_box, res.gmax_box[i], "o-", ms=4, color=_ADV, alpha=0.45 + 0.25 * i,
+        ax1.loglog(res.eps_box, res.gmax_box[i], "o-", ms=4, color=_ADV, alpha=shade(i, len(res.n_box)),
                    label=f"box, n = {n}")
     for i, n in enumerate(res.n_l2):
-        ax1.loglog(res.eps_l2, res.gmax_l2[i], "s--", ms=4, color=PALETTE[0], alpha=0.45 + 0.25 * i,
+        ax1.loglog(res.eps_l2, res.gmax_l2[i], "s--", ms=4, color=PALETTE[0], alpha=shade(i, len(res.n_l2)),
                    label=f"L2 ball, n = {n}")
     ax1.loglog(res.eps_box, res.sqrt_energy / res.eps_box, ":", color="0.4",
                label=r"bound $(E\|x\|^2)^{1/2}/\varepsilon$")
@@ -106,7 +107,7 @@ def pareto(res: ex.Pareto) -> Figure:
     axes = fig.subplots(1, 2)
     i = res.matched
     ratio = res.eps_train / res.eps_test
-    for ax, P, title in ((axes[0], res.integration, "integration, n = 128 (Gaussian)"),
+    for ax, P, title in ((axes[0], res.integration, f"integration, n = {res.n} (Gaussian)"),
                          (axes[1], res.radon_test, rf"Radon ${res.radon_n}\times{res.radon_n}$, held-out phantoms")):
         ax.plot(P[:, 0], P[:, 1], "-", color=_ADV, lw=1.2)
         sc = ax.scatter(P[1:, 0], P[1:, 1], c=ratio[1:], cmap="viridis", s=22, zorder=3)
