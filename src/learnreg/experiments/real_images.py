@@ -1111,7 +1111,10 @@ def radon_peer_check(ns=(16, 32, 64, 128), *, example_n: int = 32) -> RadonPeerC
     book's angles :math:`\theta_j = j\pi/n`. Each sinogram is compared with the
     analytic transform (:func:`gaussian_radon`) at its own sample points: the
     book's detector centres, and scikit-image's (:func:`skimage_detector_positions`,
-    values times :math:`h`). The orders are fitted over the resolutions with
+    values times :math:`h`). The angles and detector centres of the reference
+    are those the operator documents (:class:`~learnreg.operators.Radon`),
+    computed here, not read from the operator, so that a wrong convention in the
+    operator makes the check fail. The orders are fitted over the resolutions with
     :math:`h = 2/n` below the Gaussian's narrowest standard deviation 0.08.
     """
     from skimage.transform import radon as sk_radon
@@ -1130,17 +1133,21 @@ def radon_peer_check(ns=(16, 32, 64, 128), *, example_n: int = 32) -> RadonPeerC
         img = gaussian_image(int(n))
         rows, cols = np.ogrid[:n, :n]
         img[(rows - n // 2) ** 2 + (cols - n // 2) ** 2 > (n // 2) ** 2] = 0.0  # skimage's circle
-        th = op.angles
+        # the geometry as documented (not read from the operator, so that a wrong convention there shows)
+        h = 2.0 / n
+        th = np.arange(n) * np.pi / n
+        nd = math.ceil(1.5 * n)
+        t = (np.arange(nd) - (nd - 1) / 2) * h
         sino = op.apply(img.ravel()).reshape(op.range_shape)
-        ref = gaussian_radon(th[:, None], op.detector_positions[None, :])
+        ref = gaussian_radon(th[:, None], t[None, :])
         ours.append(np.linalg.norm(sino - ref) / np.linalg.norm(ref))
-        s_sk = op.h * sk_radon(img, theta=np.rad2deg(th), circle=True, preserve_range=True)
+        s_sk = h * sk_radon(img, theta=np.rad2deg(th), circle=True, preserve_range=True)
         ref_sk = gaussian_radon(th[None, :], skimage_detector_positions(int(n), th))
         sk.append(np.linalg.norm(s_sk - ref_sk) / np.linalg.norm(ref_sk))
-        ref0 = gaussian_radon(th[None, :], ((np.arange(n) - n // 2) * op.h)[:, None])
+        ref0 = gaussian_radon(th[None, :], ((np.arange(n) - n // 2) * h)[:, None])
         sk0.append(np.linalg.norm(s_sk - ref0) / np.linalg.norm(ref0))
         if n == example_n:
-            example = (int(n), th, op.detector_positions, sino, skimage_detector_positions(int(n), th), s_sk)
+            example = (int(n), th, t, sino, skimage_detector_positions(int(n), th), s_sk)
     ours, sk, sk0 = np.array(ours), np.array(sk), np.array(sk0)
     sel = 2.0 / ns < GAUSSIAN[1][1]
     if sel.sum() < 3:
