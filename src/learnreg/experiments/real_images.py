@@ -284,8 +284,8 @@ class Smoothness:
             r = self.s[key].shape[0]
             (l1, h1), (l2, h2) = alternative_ranges(r)
             k1, k2 = fit_range(r)
-            order = "s_k decays exponentially" if math.isnan(self.a[key]) else f"a = {self.a[key]:.3f}"
-            lines.append(f"{SETTINGS[key].label}: {order}, b fitted over k in [{k1}, {k2}]")
+            order = "no order a" if math.isnan(self.a[key]) else f"a = {self.a[key]:.3f}"
+            lines.append(f"{SETTINGS[key].label} ({order}): b fitted over k in [{k1}, {k2}]")
             lines.append(f"  {'class':<12}{'images':>7}{'samples':>8}{'b':>7}{'90% interval':>15}"
                          f"{f'[{l1}, {h1}]':>11}{f'[{l2}, {h2}]':>11}")
             for cls in self.classes:
@@ -302,15 +302,15 @@ class Smoothness:
                 gap = self.fits[key]["photographs"].interval[0] - self.fits[key]["textures"].interval[1]
                 out.append(Check(
                     f"ch8-smooth-textures-rougher-{key}",
-                    f"{SETTINGS[key].label}: the textures are rougher than the photographs, their 90 % bootstrap "
-                    "intervals of $b$ apart (lower end for the photographs minus upper end for the textures)",
+                    f"{SETTINGS[key].label}: the textures are rougher than the photographs, with their 90 % intervals "
+                    "of $b$ apart (the gap between the intervals)",
                     gap, 0.0, 0.0, kind="min", type="expectation", figure="fig-ch8-smoothness"))
         for key in self.settings:
             if SETTINGS[key].operator == "radon":
                 out.append(Check(
                     f"ch8-smooth-radon-order-{key}",
-                    f"{SETTINGS[key].label}: the singular values decay like $k^{{-a}}$ with $a = 1/4$, the order of "
-                    "the Radon transform on the disc (fitted over the fit range; tolerance 10 %)",
+                    f"{SETTINGS[key].label}: the singular values decay like $k^{{-a}}$ with the disc's order "
+                    "$a = 1/4$ (fitted over the fit range; tolerance 10 %)",
                     self.a[key], 0.25, 0.025, figure="fig-ch8-smoothness"))
         return out
 
@@ -505,16 +505,27 @@ def _measure(pred: RatePrediction, train, test, rng) -> RateRow:
                    deltas=DELTAS.copy(), errors=errors)
 
 
-def _rate_table_head(measured: bool) -> str:
-    head = (f"{'setting':<13}{'class':<12}{'train':>6}{'test':>5}{'a':>6}{'b':>6}{'c':>6}"
-            f"{'delta window':>20}{'predicted':>10}{'± tol':>7}{'finite-n':>9}")
-    return head + (f"{'measured':>9}" if measured else "")
+def _sci(x: float) -> str:
+    """1.2e-4 rather than 1.2e-04."""
+    mant, exp = f"{x:.1e}".split("e")
+    return f"{mant}e{int(exp)}"
 
 
-def _rate_table_line(r) -> str:
-    win = f"[{r.window[0]:.1e}, {r.window[1]:.1e}]"
-    return (f"{r.setting:<13}{r.train:<12}{r.k_train:>6}{r.k_test:>5}{r.a:>6.2f}{r.b:>6.2f}{r.c:>6.2f}"
-            f"{win:>20}{r.predicted:>10.3f}{r.tolerance:>7.3f}{r.model:>9.3f}")
+def _rate_table(rows, measured: bool) -> str:
+    """One block per setting: exponents, window, predictions (and the measured slope)."""
+    lines = []
+    for key in dict.fromkeys(r.setting for r in rows):
+        block = [r for r in rows if r.setting == key]
+        lines.append(f"{SETTINGS[key].label} (a = {block[0].a:.2f})")
+        lines.append(f"  {'class':<12}{'b':>6}{'c':>6}{'delta window':>17}{'predicted':>15}{'finite-n':>9}"
+                     + (f"{'measured':>9}" if measured else ""))
+        for r in block:
+            win = f"{_sci(r.window[0])}..{_sci(r.window[1])}"
+            pred = f"{r.predicted:.3f} ± {r.tolerance:.3f}"
+            lines.append(f"  {r.train:<12}{r.b:>6.2f}{r.c:>6.2f}{win:>17}{pred:>15}{r.model:>9.3f}"
+                         + (f"{r.measured:>9.3f}" if measured else ""))
+        lines.append("  samples (training/held-out): " + ", ".join(f"{r.k_train}/{r.k_test}" for r in block))
+    return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -524,7 +535,7 @@ class RatePlan:
     predictions: tuple
 
     def table(self) -> str:
-        return "\n".join([_rate_table_head(False)] + [_rate_table_line(p) for p in self.predictions])
+        return _rate_table(self.predictions, measured=False)
 
 
 def rate_plan(rng: np.random.Generator, settings=("integration", "radon32", "radon64"),
@@ -562,7 +573,7 @@ class RealRates:
         raise ValueError(f"no row for setting {setting!r} and class {cls!r}")
 
     def table(self) -> str:
-        return "\n".join([_rate_table_head(True)] + [f"{_rate_table_line(r)}{r.measured:>9.3f}" for r in self.rows])
+        return _rate_table(self.rows, measured=True)
 
     def claims(self) -> list[Check]:
         out = []
@@ -570,15 +581,13 @@ class RealRates:
             label = SETTINGS[r.setting].label
             out.append(Check(
                 f"ch8-rate-{r.setting}-{r.train}",
-                f"{label}, {r.train}: the held-out error of the filter learned from real training images scales as "
-                "$\\delta^{2(b-1)/(2a+b)}$ with the estimated $a$ and $b$ (slope over the stated $\\delta$ window; "
-                "tolerance 0.05 plus the prediction's bootstrap half-width)",
+                f"{label}, {r.train}: the held-out error's slope over the stated $\\delta$ window is "
+                "$2(b-1)/(2a+b)$ with the estimated $a$, $b$ (tolerance: 0.05 + bootstrap half-width)",
                 r.measured, r.predicted, r.tolerance, type="expectation", figure="fig-ch8-rates"))
             out.append(Check(
                 f"ch8-rate-model-{r.setting}-{r.train}",
-                f"{label}, {r.train}: the measured slope matches the power-law model at finite resolution "
-                "(fitted moments $C_bk^{-b}$ for training and $C_ck^{-c}$ for testing, the operator's own $s_k$, all "
-                "$r$ modes; same noise levels and tolerance)",
+                f"{label}, {r.train}: the slope is that of the power-law model at finite resolution "
+                "(same window and tolerance)",
                 r.measured, r.model, r.tolerance, type="expectation", figure="fig-ch8-rates"))
         return out
 
@@ -632,14 +641,19 @@ class Transfer:
     rows: tuple
 
     def table(self) -> str:
-        lines = [f"{'setting':<13}{'trained on':<12}{'tested on':<12}{'b':>6}{'c':>6}{'predicted':>10}{'± tol':>7}"
-                 f"{'finite-n':>9}{'measured':>9}{'error ratio':>12}"]
-        for t in self.rows:
-            r = t.transfer
-            lines.append(f"{r.setting:<13}{r.train:<12}{r.test:<12}{r.b:>6.2f}{r.c:>6.2f}{r.predicted:>10.3f}"
-                         f"{r.tolerance:>7.3f}{r.model:>9.3f}{r.measured:>9.3f}{t.ratio:>12.2f}")
-        lines.append("error ratio: the smallest ratio, over the window, of the error to that of the filter trained on "
-                     "the test class's own training images")
+        lines = []
+        for key in dict.fromkeys(t.transfer.setting for t in self.rows):
+            block = [t for t in self.rows if t.transfer.setting == key]
+            lines.append(f"{SETTINGS[key].label} (a = {block[0].transfer.a:.2f})")
+            lines.append(f"  {'trained -> tested':<23}{'b':>6}{'c':>6}{'predicted':>15}{'finite-n':>9}"
+                         f"{'measured':>9}{'ratio':>7}")
+            for t in block:
+                r = t.transfer
+                pred = f"{r.predicted:.3f} ± {r.tolerance:.3f}"
+                lines.append(f"  {r.train + ' -> ' + r.test:<23}{r.b:>6.2f}{r.c:>6.2f}{pred:>15}{r.model:>9.3f}"
+                             f"{r.measured:>9.3f}{t.ratio:>7.2f}")
+        lines.append("ratio: the smallest ratio, over the window, of the error to the error of the")
+        lines.append("filter trained on the test class's own training images")
         return "\n".join(lines)
 
     def claims(self) -> list[Check]:
@@ -647,23 +661,20 @@ class Transfer:
         for t in self.rows:
             r = t.transfer
             tag = f"{r.setting}-{r.train}-{r.test}"
-            label = SETTINGS[r.setting].label
+            pair = f"{SETTINGS[r.setting].label}, {r.train} → {r.test}"
             out.append(Check(
                 f"ch8-transfer-{tag}",
-                f"{label}, trained on {r.train}, tested on {r.test}: the error scales as "
-                "$\\delta^{2(\\min(b,c)-1)/(2a+b)}$ with both classes' estimated exponents (chapter 3's mismatch "
-                "proposition; tolerance 0.05 plus the bootstrap half-width)",
+                f"{pair}: the held-out error's slope is $2(\\min(b,c)-1)/(2a+b)$ with both classes' estimated "
+                "exponents (the mismatch proposition; tolerance: 0.05 + bootstrap half-width)",
                 r.measured, r.predicted, r.tolerance, type="expectation", figure="fig-ch8-transfer"))
             out.append(Check(
                 f"ch8-transfer-model-{tag}",
-                f"{label}, trained on {r.train}, tested on {r.test}: the measured slope matches the power-law model "
-                "at finite resolution (same noise levels and tolerance)",
+                f"{pair}: the slope is that of the power-law model at finite resolution (same window and tolerance)",
                 r.measured, r.model, r.tolerance, type="expectation", figure="fig-ch8-transfer"))
             out.append(Check(
                 f"ch8-transfer-worse-{tag}",
-                f"{label}: the filter trained on {r.train} has a larger error on the held-out {r.test} than the "
-                f"filter trained on {r.test}'s own training images, at every noise level of the window "
-                "(smallest ratio of the errors)",
+                f"{pair}: the error is larger than that of the filter trained on the {r.test} at every $\\delta$ "
+                "of the window (smallest ratio of the errors)",
                 t.ratio, 1.0, 0.0, kind="min", type="expectation", figure="fig-ch8-transfer"))
         return out
 
@@ -734,6 +745,17 @@ def transfer(rng: np.random.Generator, pairs=TRANSFER_PAIRS) -> Transfer:
 
 #: The methods of :func:`paradigms`, in the order of the figure and the table.
 METHODS = ("tsvd", "tikhonov", "closed-form", "empirical", "gradient", "self-supervised", "box")
+
+#: Short names of the methods (tables).
+METHOD_SHORT = {
+    "tsvd": "truncated SVD",
+    "tikhonov": "Tikhonov",
+    "closed-form": "MSE filter (moments)",
+    "empirical": "empirical risk min.",
+    "gradient": "Adam",
+    "self-supervised": "self-supervised",
+    "box": "box-adversarial",
+}
 
 #: What each method is, in words.
 METHOD_NAMES = {
@@ -808,16 +830,15 @@ class Paradigms:
     ss_tolerance: float
 
     def table(self) -> str:
-        lines = [f"Radon, patches of {self.n}²: trained on {self.k_train} patches of the {self.cls} "
-                 f"(training images), tested on {self.k_test} held-out patches",
-                 f"noise level delta = {self.delta:g} (relative noise {100 * self.relative_noise:.1f} %), "
-                 f"box radius eps = {self.eps:g}",
-                 f"{'method':<42}{'PSNR (dB)':>10}{f'{self.shown_name} patch':>14}{'box worst case':>16}"]
+        lines = [f"Radon, patches of {self.n}²: {self.k_train} training patches of the {self.cls}, "
+                 f"{self.k_test} held out",
+                 f"delta = {self.delta:g} (relative noise {100 * self.relative_noise:.1f} %), box radius eps = {self.eps:g}",
+                 f"{'method':<24}{'mean PSNR':>10}{f'{self.shown_name} patch':>14}{'box worst case':>16}"]
         for m in METHODS:
-            lines.append(f"{METHOD_NAMES[m]:<42}{self.psnr[m]:>10.2f}{self.psnr_shown[m]:>14.2f}"
+            lines.append(f"{METHOD_SHORT[m]:<24}{self.psnr[m]:>10.2f}{self.psnr_shown[m]:>14.2f}"
                          f"{self.worst_box[m]:>16.4g}")
-        lines.append(f"Tikhonov alpha = {self.tikhonov_alpha:.2g}, truncation after {self.tsvd_index} singular values "
-                     "(both chosen on the training pairs)")
+        lines.append(f"tuned on the training pairs: Tikhonov alpha = {self.tikhonov_alpha:.2g}, "
+                     f"SVD truncated after {self.tsvd_index}")
         lines.append(f"self-supervised: excess held-out error {self.ss_excess:.3g}, predicted {self.ss_predicted:.3g}")
         return "\n".join(lines)
 
@@ -825,28 +846,26 @@ class Paradigms:
         erm = self.train_risk["empirical"]
         return [
             Check("ch8-paradigms-erm-beats-families",
-                  "The empirical risk minimiser has a training risk no larger than the best Tikhonov filter on a grid "
-                  "of 91 parameters and the best truncated SVD (brute force over every truncation index): it "
-                  "minimises over all spectral filters (relative margin)",
+                  "The empirical risk minimiser's training risk is no larger than that of any Tikhonov filter of the "
+                  "grid or any truncated SVD (brute force; relative margin)",
                   (self.family_best - erm) / erm, 0.0, 0.0, kind="min", figure="fig-ch8-paradigms"),
             Check("ch8-paradigms-adam",
-                  "The filter trained with Adam from $g = 0$ reaches the closed-form empirical risk minimiser's "
-                  "training risk (relative excess)",
+                  "Adam, started at $g = 0$, reaches the training risk of the closed-form empirical risk minimiser "
+                  "(relative excess)",
                   (self.train_risk["gradient"] - erm) / erm, 0.0, 1e-6, kind="max", verdict_only=True,
                   figure="fig-ch8-paradigms"),
             Check("ch8-paradigms-selfsup-excess",
-                  "Self-supervised filter from $K$ pairs $(y, y')$: its excess held-out error over the empirical risk "
-                  "minimiser is chapter 4's $\\frac1K\\sum_k \\Delta_k/s_k^2$ (relative tolerance "
-                  "$3\\sqrt{2/n_{\\mathrm{eff}}}$ from the sampling fluctuation)",
+                  "The self-supervised filter's excess held-out error over the empirical risk minimiser is "
+                  "$\\frac1K\\sum_k \\delta^2/s_k^2$ (chapter 4; relative tolerance $3\\sqrt{2/n_{\\mathrm{eff}}}$)",
                   self.ss_excess, self.ss_predicted, self.ss_tolerance, kind="rel", figure="fig-ch8-paradigms"),
             Check("ch8-paradigms-learned-beats-baselines",
                   "On held-out patches the empirical risk minimiser has a higher mean PSNR than the truncated SVD and "
-                  "Tikhonov, both tuned on the same training pairs (margin in dB)",
+                  "Tikhonov tuned on the same pairs (margin in dB)",
                   self.psnr["empirical"] - max(self.psnr["tsvd"], self.psnr["tikhonov"]), 0.0, 0.0, kind="min",
                   type="expectation", figure="fig-ch8-paradigms"),
             Check("ch8-paradigms-box-robust",
-                  "On held-out patches the box-adversarial filter has a smaller worst-case error under the box "
-                  "adversary than the empirical risk minimiser (ratio of the mean worst-case errors)",
+                  "On held-out patches the box-adversarial filter has a smaller worst-case error under its adversary "
+                  "than the empirical risk minimiser (ratio of the mean worst-case errors)",
                   self.worst_box["empirical"] / self.worst_box["box"], 1.0, 0.0, kind="min", type="expectation",
                   figure="fig-ch8-paradigms"),
         ]
@@ -1084,20 +1103,20 @@ class RadonPeerCheck:
         o = self.orders
         return [
             Check("ch8-radon-order-ours",
-                  "The ray-length Radon matrix converges to the analytic transform of a smooth function at least "
-                  "with order 1 in $h$ (fitted order of the relative error)",
+                  "The ray-length Radon matrix converges to the closed-form transform with order at least 1 "
+                  "(fitted order of the relative error)",
                   o["ours"], 1.0, 0.0, kind="min", figure="fig-ch8-radon-peer"),
             Check("ch8-radon-order-unshifted",
-                  "scikit-image's sinogram read at centred detector positions, ignoring its half-pixel rotation "
-                  "centre, converges with order exactly 1 (fitted order)",
+                  "scikit-image's sinogram read at centred detectors (its half-pixel rotation centre ignored) "
+                  "converges with order 1 (fitted order)",
                   o["skimage_unshifted"], 1.0, 0.15, figure="fig-ch8-radon-peer"),
             Check("ch8-radon-order-ours-cancel",
-                  "The ray-length matrix converges faster than its first-order bound, with order about 3/2 "
-                  "(fitted order; tolerance 0.25)",
+                  "The ray-length matrix converges with order about 3/2, faster than its bound (fitted order; "
+                  "tolerance 0.25)",
                   o["ours"], 1.5, 0.25, type="expectation", figure="fig-ch8-radon-peer"),
             Check("ch8-radon-order-skimage",
-                  "scikit-image's radon (bilinear rotation, then a sum over pixels), at its own detector positions, "
-                  "converges with order 2 (fitted order; tolerance 0.25)",
+                  "scikit-image's radon at its own detector positions converges with order 2 (fitted order; "
+                  "tolerance 0.25)",
                   o["skimage"], 2.0, 0.25, type="expectation", figure="fig-ch8-radon-peer"),
         ]
 

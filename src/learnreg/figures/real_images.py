@@ -28,7 +28,7 @@ CLASS_COLOURS = {"photographs": PALETTE[0], "scans": PALETTE[2], "textures": PAL
 
 def image_gallery() -> Figure:
     """The images of the chapter at the working scale, by class; held-out images are marked."""
-    fig = Figure(figsize=(11.0, 6.6))
+    fig = Figure(figsize=(9.0, 5.6))
     rows = list(images.CLASSES.items())
     width = max(len(v) for _, v in rows)
     axes = fig.subplots(len(rows), width)
@@ -40,42 +40,42 @@ def image_gallery() -> Figure:
                 continue
             name = names[j]
             img = images.load_image(name)
-            ax.imshow(img, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+            ax.imshow(img, cmap="gray", vmin=0, vmax=1, interpolation="antialiased")
             held = name in images.HELD_OUT[cls]
-            ax.set_title(f"{name}\n{img.shape[0]}×{img.shape[1]}" + (" (held out)" if held else ""), fontsize=8.5,
+            label = name.replace("_", " ").replace("immunohistochemistry", "immunohisto-\nchemistry")
+            ax.set_title(label + ("\n(held out)" if held else ""), fontsize=8.5,
                          color=PALETTE[1] if held else "black")
-        axes[i, 0].text(-0.15, 0.5, cls, transform=axes[i, 0].transAxes, rotation=90, ha="right", va="center",
-                        fontsize=11, color=CLASS_COLOURS[cls], fontweight="bold")
+        axes[i, 0].text(-0.12, 0.5, cls, transform=axes[i, 0].transAxes, rotation=90, ha="right", va="center",
+                        fontsize=10, color=CLASS_COLOURS[cls], fontweight="bold")
     return fig
 
 
 def smoothness(res: ex.Smoothness) -> Figure:
     """Estimated moments of each class in each setting, with the power laws fitted over the fit range."""
-    fig = Figure(figsize=(11.0, 7.4))
+    fig = Figure(figsize=(9.6, 6.8))
     axes = fig.subplots(2, 2).ravel()
     for ax, key in zip(axes, res.settings):
         s = res.s[key]
         r = s.shape[0]
         k = np.arange(1, r + 1)
+        shown = np.unique(np.geomspace(1, r, 300).astype(int)) - 1  # a thinned scatter: the same look, fewer dots
         k1, k2 = ex.fit_range(r)
         ax.axvspan(k1, k2, color="0.92", zorder=0)
         edges = np.unique(np.geomspace(1, r + 1, 28).astype(int))
         for cls in res.classes:
             f = res.fits[key][cls]
-            lo, hi = f.interval
             mom = res.moments[key][cls]
-            ax.loglog(k, mom, ".", ms=1.5, color=CLASS_COLOURS[cls], alpha=0.25, rasterized=True)
-            # geometric means over logarithmic bins of k, to see the trend through the scatter
+            col = CLASS_COLOURS[cls]
+            ax.loglog(k[shown], mom[shown], ".", ms=2, color=col, alpha=0.35)
+            # geometric means over logarithmic bins of k: the trend through the scatter
             centres = np.sqrt(edges[:-1] * (edges[1:] - 1).clip(min=edges[:-1]))
             means = [np.exp(np.mean(np.log(mom[a - 1:b - 1]))) for a, b in zip(edges[:-1], edges[1:])]
-            ax.loglog(centres, means, "-", lw=1, color=CLASS_COLOURS[cls])
+            ax.loglog(centres, means, "-", lw=1.2, color=col, label=cls)
             kk = np.array([k1, k2], dtype=float)
-            ax.loglog(kk, 3 * f(kk), "--", lw=2.2, color=CLASS_COLOURS[cls],
-                      label=f"{cls}: $b = {f.b:.2f}$ [{lo:.2f}, {hi:.2f}]")
+            ax.loglog(kk, 3 * f(kk), "--", lw=2.2, color=col)
         order = "" if math.isnan(res.a[key]) else f" ($a = {res.a[key]:.2f}$)"
         ax.set(xlabel="index $k$", ylabel=r"$\hat\Pi_k$", title=SETTINGS_TITLE[key] + order)
-        ax.legend(fontsize=8, loc="lower left", title="fitted over the shaded range (lines shifted up ×3)",
-                  title_fontsize=7.5)
+    axes[0].legend(fontsize=9.5, loc="lower left")
     return fig
 
 
@@ -95,7 +95,7 @@ def _through(ax, deltas, slope, anchor_delta, anchor_value, **kw):
 def rates(res: ex.RealRates) -> Figure:
     """Top: held-out error against delta per setting, with the window and the slopes. Bottom: local slopes."""
     settings = list(dict.fromkeys(r.setting for r in res.rows))
-    fig = Figure(figsize=(12.0, 7.6))
+    fig = Figure(figsize=(10.0, 7.0))
     axes = fig.subplots(2, len(settings), squeeze=False)
     for j, key in enumerate(settings):
         ax, ax2 = axes[0, j], axes[1, j]
@@ -105,55 +105,61 @@ def rates(res: ex.RealRates) -> Figure:
             mid = math.sqrt(r.window[0] * r.window[1])
             anchor = float(np.exp(np.interp(np.log(mid), np.log(r.fit_deltas), np.log(r.fit_errors))))
             wd = np.array(r.window)
-            _through(ax, wd, r.measured, mid, anchor, color=col, lw=2.5,
-                     label=f"{r.train}: {r.measured:.2f} (predicted {r.predicted:.2f})")
+            _through(ax, wd, r.measured, mid, anchor, color=col, lw=2.5, label=r.train)
             _through(ax, wd, r.predicted, mid, anchor * 0.5, color=col, lw=1.5, ls="--")
             ax2.semilogx(np.sqrt(r.deltas[1:] * r.deltas[:-1]), r.local_slopes, "-", color=col, lw=1.5)
             ax2.plot(wd, [r.predicted] * 2, "--", color=col, lw=1.5)
             ax2.plot(wd, [r.model] * 2, ":", color=col, lw=2)
             row = ex.RATE_CLASSES.index(r.train) if r.train in ex.RATE_CLASSES else 0
             ax2.plot(wd, [-0.25 - 0.1 * row] * 2, "-", color=col, lw=4, solid_capstyle="butt")
-        ax.set(xlabel=r"noise level $\delta$", ylabel=r"held-out error $\|R_{\hat g}y - x\|^2$",
-               title=SETTINGS_TITLE[key])
-        ax.legend(fontsize=7.5, loc="lower right", title="fitted slope", title_fontsize=7.5)
-        ax2.set(xlabel=r"noise level $\delta$", ylabel="local slope", ylim=(-0.55, 2.2),
-                title=r"local slopes; bars: the $\delta$ windows")
-        ax2.plot([], [], "--", color="0.3", label="predicted")
-        ax2.plot([], [], ":", color="0.3", lw=2, label="finite-$n$ model")
-        ax2.legend(fontsize=8, loc="upper right")
+        ax.set(xlabel=r"noise level $\delta$", title=SETTINGS_TITLE[key])
+        ax2.set(xlabel=r"noise level $\delta$", ylim=(-0.55, 2.2))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax2.xaxis.set_minor_formatter(NullFormatter())
+    axes[0, 0].set_ylabel(r"held-out error $\|R_{\hat g}y - x\|^2$")
+    axes[1, 0].set_ylabel("local slope")
+    axes[0, 0].legend(fontsize=9.5, loc="lower right")
+    axes[1, 0].plot([], [], "--", color="0.3", label="predicted")
+    axes[1, 0].plot([], [], ":", color="0.3", lw=2, label="finite-$n$ model")
+    axes[1, 0].plot([], [], "-", color="0.3", lw=4, label=r"$\delta$ window")
+    axes[1, 0].legend(fontsize=9.5, loc="upper right")
     return fig
 
 
 def transfer(res: ex.Transfer) -> Figure:
-    """Each transfer pair: the transferred filter's error and the matched filter's, over the window."""
-    n = len(res.rows)
-    cols = 3
-    fig = Figure(figsize=(12.0, 3.6 * math.ceil(n / cols)))
-    axes = fig.subplots(math.ceil(n / cols), cols, squeeze=False).ravel()
-    for ax, t in zip(axes, res.rows):
+    """Left: measured slope of each transfer pair next to the mismatch prediction and the finite-resolution
+    model. Right: how much larger the error is than that of the filter trained on the test class."""
+    fig = Figure(figsize=(9.0, 4.6))
+    ax1, ax2 = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1.7, 1.0]})
+    rows = res.rows
+    y = np.arange(len(rows))[::-1]
+    labels = [f"{SHORT_SETTING[t.transfer.setting]}: {t.transfer.train} → {t.transfer.test}" for t in rows]
+    for yi, t in zip(y, rows):
         r = t.transfer
-        ax.loglog(r.fit_deltas, r.fit_errors, "o-", color=CLASS_COLOURS[r.train], ms=4,
-                  label=f"trained on {r.train}: {r.measured:.2f}")
-        ax.loglog(r.fit_deltas, t.matched_errors, "s--", color=CLASS_COLOURS[r.test], ms=4,
-                  label=f"trained on {r.test}: {t.matched_measured:.2f}")
-        mid = math.sqrt(r.window[0] * r.window[1])
-        anchor = float(np.exp(np.interp(np.log(mid), np.log(r.fit_deltas), np.log(r.fit_errors))))
-        _through(ax, np.array(r.window), r.predicted, mid, anchor * 0.6, color="0.4", lw=1.2, ls=":",
-                 label=f"predicted {r.predicted:.2f}; finite-$n$ model {r.model:.2f}")
-        ax.xaxis.set_minor_formatter(NullFormatter())
-        ax.yaxis.set_minor_formatter(NullFormatter())
-        ax.set_title(f"{SETTINGS_TITLE[r.setting]}\n{r.train} → {r.test}", fontsize=10)
-        ax.set_xlabel(r"noise level $\delta$", fontsize=10)
-        ax.set_ylabel(f"error on held-out {r.test}", fontsize=10)
-        ax.legend(fontsize=7.5, loc="lower right", title="fitted slope", title_fontsize=7.5)
-    for ax in axes[n:]:
-        ax.set_axis_off()
+        ax1.errorbar(r.predicted, yi + 0.15, xerr=r.tolerance, fmt="o", mfc="white", color="0.35", ms=7, capsize=3)
+        ax1.plot(r.model, yi - 0.15, "^", color=PALETTE[2], ms=8)
+        ax1.plot(r.measured, yi, "s", color=PALETTE[1], ms=8)
+        ax2.barh(yi, t.ratio, color=PALETTE[0] if t.ratio >= 1 else PALETTE[1], height=0.55)
+    ax1.plot([], [], "o", mfc="white", color="0.35", label=r"predicted $2(\min(b,c)-1)/(2a+b)$ ± tolerance")
+    ax1.plot([], [], "^", color=PALETTE[2], label="finite-resolution model")
+    ax1.plot([], [], "s", color=PALETTE[1], label="measured")
+    ax1.set_yticks(y, labels)
+    ax1.set(xlabel="slope of the held-out error", title="Rate after transfer", ylim=(-0.7, len(rows) - 0.3))
+    ax1.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, columnspacing=0.8,
+               handletextpad=0.3)
+    ax2.axvline(1.0, color="0.3", lw=1)
+    ax2.set(xlabel="transferred / matched", title="Error ratio (smallest)",
+            xlim=(0.6, max(1.8, 1.1 * max(t.ratio for t in rows))))
     return fig
+
+
+#: Short names of the settings (figure labels).
+SHORT_SETTING = {"integration": "rows", "blur": "rows, blur", "radon32": "32²", "radon64": "64²"}
 
 
 def paradigms(res: ex.Paradigms) -> Figure:
     """The held-out patch, its noisy sinogram and the reconstructions of every method, with PSNR."""
-    fig = Figure(figsize=(11.0, 9.2))
+    fig = Figure(figsize=(9.0, 8.4))
     axes = fig.subplots(3, 3).ravel()
     axes[0].imshow(res.shown, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     axes[0].set_title(f"held-out patch ({res.shown_name})", fontsize=10)
@@ -171,7 +177,7 @@ def paradigms(res: ex.Paradigms) -> Figure:
 
 def radon_peer(res: ex.RadonPeerCheck) -> Figure:
     """Left: relative errors against the analytic transform vs n. Right: one projection, three ways."""
-    fig = Figure(figsize=(11.0, 4.0))
+    fig = Figure(figsize=(10.0, 4.0))
     ax1, ax2 = fig.subplots(1, 2)
     for name, e, col, mk in (("book's ray-length matrix", res.ours, PALETTE[0], "o"),
                              ("scikit-image radon", res.skimage, PALETTE[2], "s"),
@@ -261,7 +267,7 @@ class TransferPanel(PanelFigure):
     """Left: held-out error against delta (trained on the training class, and matched). Middle: the
     filter factors. Right: a held-out row and its reconstruction."""
 
-    figsize = (10.8, 3.3)
+    figsize = (9.6, 3.0)
 
     def __init__(self):
         super().__init__()
