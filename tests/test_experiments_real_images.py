@@ -156,9 +156,13 @@ def test_transfer_from_ellipses_keeps_the_rate_and_loses_a_constant():
     r = t.transfer
     assert r.k_train == 5 * 64  # as many phantoms as the photographs have training patches
     assert abs(r.measured - r.predicted) <= r.tolerance
-    assert t.ratio > 1.2 and abs(t.matched_measured - r.measured) < 0.1
+    assert t.ratio > 1.2 and abs(t.loss_measured) < 0.1
+    # the predicted loss: the matched filter's mismatch rate minus the transferred filter's
+    assert abs(t.loss_predicted) < 0.05 and t.loss_interval[0] <= t.loss_predicted <= t.loss_interval[1]
+    assert math.isclose(t.loss_measured, t.matched_measured - r.measured)
     assert [c.id for c in res.claims()] == ["ch8-transfer-radon32-ellipses-photographs",
                                             "ch8-transfer-model-radon32-ellipses-photographs",
+                                            "ch8-transfer-loss-radon32-ellipses-photographs",
                                             "ch8-transfer-worse-radon32-ellipses-photographs"]
 
 

@@ -51,7 +51,7 @@ experiment builds its data on the grid (:math:`y = Ax + \delta e` with
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -398,6 +398,8 @@ class RatePrediction:
         The :math:`\\delta` window (:func:`delta_window`).
     fit_deltas : ndarray
         The noise levels of the fit, spread evenly (in log) over the window.
+    b_boot, c_boot : ndarray
+        The bootstrap exponents of the training and of the held-out samples.
     """
 
     setting: str
@@ -415,6 +417,8 @@ class RatePrediction:
     model: float
     window: tuple
     fit_deltas: np.ndarray
+    b_boot: np.ndarray = field(repr=False, default=None)
+    c_boot: np.ndarray = field(repr=False, default=None)
 
     @property
     def tolerance(self) -> float:
@@ -492,7 +496,7 @@ def _predict(key, train_name, train, test_name, test, rng, *, transfer: bool) ->
         setting=key, train=train_name, test=test_name, k_train=int(sum(t.shape[0] for t in train)),
         k_test=int(sum(t.shape[0] for t in test)), a=a, b=fb.b, b_interval=fb.interval, c=fc.b,
         c_interval=fc.interval, predicted=float(pred), predicted_interval=_interval(boot), model=float(model),
-        window=window, fit_deltas=fit_deltas,
+        window=window, fit_deltas=fit_deltas, b_boot=fb.boot, c_boot=fc.boot,
     )
 
 
@@ -625,13 +629,28 @@ class TransferRow:
 
     ``matched`` is the filter trained on the test class's own training images, measured over the
     same noise levels; ``ratio`` the smallest ratio of the transferred filter's error to the matched
-    one's over those noise levels.
+    one's over those noise levels. The *rate loss* is the matched filter's slope minus the transferred
+    filter's; the mismatch proposition predicts it as
+    :math:`2(\\min(b',c)-1)/(2a+b') - 2(\\min(b,c)-1)/(2a+b)`, with :math:`b'` the exponent of the test
+    class's training samples (``loss_predicted``, with its bootstrap interval ``loss_interval``).
     """
 
     transfer: RateRow
     matched_errors: np.ndarray
     matched_measured: float
     ratio: float
+    loss_predicted: float
+    loss_interval: tuple
+
+    @property
+    def loss_measured(self) -> float:
+        """The measured rate loss: the matched filter's slope minus the transferred filter's."""
+        return self.matched_measured - self.transfer.measured
+
+    @property
+    def loss_tolerance(self) -> float:
+        """0.05 plus half the width of the predicted loss's bootstrap interval."""
+        return RATE_TOLERANCE + (self.loss_interval[1] - self.loss_interval[0]) / 2
 
 
 @dataclass(frozen=True)
@@ -654,6 +673,13 @@ class Transfer:
                              f"{r.measured:>9.3f}{t.ratio:>7.2f}")
         lines.append("ratio: the smallest ratio, over the window, of the error to the error of the")
         lines.append("filter trained on the test class's own training images")
+        lines.append("rate loss: that filter's slope minus the transferred filter's, same window")
+        lines.append(f"  {'pair':<31}{'predicted':>16}{'measured':>10}")
+        for t in self.rows:
+            r = t.transfer
+            pair = f"{SHORT_SETTING[r.setting]}: {r.train} -> {r.test}"
+            pred = f"{t.loss_predicted:.3f} ± {t.loss_tolerance:.3f}"
+            lines.append(f"  {pair:<31}{pred:>16}{t.loss_measured:>10.3f}")
         return "\n".join(lines)
 
     def claims(self) -> list[Check]:
@@ -672,12 +698,20 @@ class Transfer:
                 f"{pair}: the slope is that of the power-law model at finite resolution (same window and tolerance)",
                 r.measured, r.model, r.tolerance, type="expectation", figure="fig-ch8-transfer"))
             out.append(Check(
+                f"ch8-transfer-loss-{tag}",
+                f"{pair}: the rate lost against the filter trained on the {r.test} is the mismatch proposition's "
+                "$2(\\min(b',c)-1)/(2a+b') - 2(\\min(b,c)-1)/(2a+b)$ (tolerance: 0.05 + bootstrap half-width)",
+                t.loss_measured, t.loss_predicted, t.loss_tolerance, type="expectation", figure="fig-ch8-transfer"))
+            out.append(Check(
                 f"ch8-transfer-worse-{tag}",
                 f"{pair}: the error is larger than that of the filter trained on the {r.test} at every $\\delta$ "
                 "of the window (smallest ratio of the errors)",
                 t.ratio, 1.0, 0.0, kind="min", type="expectation", figure="fig-ch8-transfer"))
         return out
 
+
+#: Short names of the settings (tables and figure labels).
+SHORT_SETTING = {"integration": "rows", "blur": "rows, blur", "radon32": "32²", "radon64": "64²"}
 
 #: The transfer pairs of the chapter: (setting, training class, test class).
 TRANSFER_PAIRS = (
@@ -731,10 +765,15 @@ def transfer(rng: np.random.Generator, pairs=TRANSFER_PAIRS) -> Transfer:
             train = list(class_coefficients(key, tr, "train").values())
         row = _measure(_predict(key, tr, train, te, test, stream, transfer=True), train, test, stream)
         s = operator(key).svd().s
+        fm = images.fit_smoothness(matched_train, fit_range(s.shape[0]), substream(stream, "bootstrap-matched"),
+                                   level=LEVEL)
+        loss = _rate(row.a, fm.b, row.c) - row.predicted
+        loss_boot = _rate(row.a, fm.boot, row.c_boot) - _rate(row.a, row.b_boot, row.c_boot)
         matched = _learn_and_measure(s, matched_train, test, stream, row.fit_deltas, train_noise="matched-train-noise")
         rows.append(TransferRow(
             transfer=row, matched_errors=matched, matched_measured=fit_power_law(row.fit_deltas, matched).slope,
-            ratio=float(np.min(row.fit_errors / matched)),
+            ratio=float(np.min(row.fit_errors / matched)), loss_predicted=float(loss),
+            loss_interval=_interval(loss_boot),
         ))
     return Transfer(rows=tuple(rows))
 

@@ -133,7 +133,7 @@ def transfer(res: ex.Transfer) -> Figure:
     ax1, ax2 = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [1.7, 1.0]})
     rows = res.rows
     y = np.arange(len(rows))[::-1]
-    labels = [f"{SHORT_SETTING[t.transfer.setting]}: {t.transfer.train} → {t.transfer.test}" for t in rows]
+    labels = [f"{ex.SHORT_SETTING[t.transfer.setting]}: {t.transfer.train} → {t.transfer.test}" for t in rows]
     for yi, t in zip(y, rows):
         r = t.transfer
         ax1.errorbar(r.predicted, yi + 0.15, xerr=r.tolerance, fmt="o", mfc="white", color="0.35", ms=7, capsize=3)
@@ -151,10 +151,6 @@ def transfer(res: ex.Transfer) -> Figure:
     ax2.set(xlabel="transferred / matched", title="Error ratio (smallest)",
             xlim=(0.6, max(1.8, 1.1 * max(t.ratio for t in rows))))
     return fig
-
-
-#: Short names of the settings (figure labels).
-SHORT_SETTING = {"integration": "rows", "blur": "rows, blur", "radon32": "32²", "radon64": "64²"}
 
 
 def paradigms(res: ex.Paradigms) -> Figure:
