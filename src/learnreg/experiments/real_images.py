@@ -12,7 +12,8 @@ wheel (:mod:`learnreg.images`):
   fitted rate next to the prediction :math:`2(b-1)/(2a+b)` from the estimated
   :math:`a` and :math:`b`;
 * :func:`transfer`: trained on one class, tested on another, against chapter
-  3's mismatch proposition :math:`2(\min(b,c)-1)/(2a+b)`;
+  3's mismatch proposition :math:`2(\min(b,c)-1)/(2a+b)`, and the rate lost
+  against the filter trained on the test class;
 * :func:`paradigms`: closed-form, empirical, gradient-trained, self-supervised
   and box-adversarial filters learned from real patches, and Radon
   reconstructions of held-out patches next to a truncated SVD (a filtered
@@ -72,6 +73,10 @@ __all__ = [
     "SEED",
     "Setting",
     "SETTINGS",
+    "SHORT_SETTING",
+    "RATE_CLASSES",
+    "TRANSFER_PAIRS",
+    "METHODS",
     "RATE_TOLERANCE",
     "DELTAS",
     "fit_range",
@@ -95,7 +100,9 @@ __all__ = [
     "paradigms",
     "RadonPeerCheck",
     "radon_peer_check",
+    "gaussian_image",
     "gaussian_radon",
+    "skimage_detector_positions",
 ]
 
 #: Seed of the chapter's generator.
