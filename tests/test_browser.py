@@ -55,6 +55,7 @@ CHAPTERS_WITH_SLIDERS = (
     "notebooks/05_adversarial.html",
     "notebooks/06_frames.html",
     "notebooks/07_cnn_regularizers.html",
+    "notebooks/08_real_images.html",
 )
 
 
