@@ -252,8 +252,8 @@ class ErmConvergence:
             Check("ch2-erm-excess", "The mean excess risk of the empirical minimiser equals $\\mathcal R(g)/(K-2)$ at "
                   "every $K$ (largest deviation, in standard errors)", float(self.deviations.max()), 0.0, 4.0,
                   kind="max", figure="fig-ch2-learned"),
-            Check("ch2-erm-slope", "The coefficient error $\\|\\hat g - g\\|_\\sigma$ of the empirical minimiser decays "
-                  "like $K^{-1/2}$ (fitted slope)", self.slope, -0.5, RATE_TOLERANCE, figure="fig-ch2-learned"),
+            Check("ch2-erm-slope", "The coefficient error $\\|\\hat g - g\\|_\\sigma$ of the empirical minimiser "
+                  "decays like $K^{-1/2}$ (fitted slope)", self.slope, -0.5, RATE_TOLERANCE, figure="fig-ch2-learned"),
         ]
 
 
@@ -272,8 +272,12 @@ def erm_convergence(rng: np.random.Generator, setting: Setting | None = None, *,
     s, Pi, Delta = st.s, st.Pi, st.Delta
     r = substream(rng, "erm-convergence")
     r_opt = optimal_risk(s, Pi, Delta)
-    excess = np.array([[risk(s, empirical_filter(*sample_coefficients(s, Pi, Delta, int(K), r)), Pi, Delta).total - r_opt
-                        for _ in range(reps)] for K in Ks])
+
+    def excess_risk(K):
+        g_hat = empirical_filter(*sample_coefficients(s, Pi, Delta, int(K), r))
+        return risk(s, g_hat, Pi, Delta).total - r_opt
+
+    excess = np.array([[excess_risk(K) for _ in range(reps)] for K in Ks])
     slope = fit_power_law(Ks, np.sqrt(excess.mean(axis=1))).slope
     return ErmConvergence(setting=st, Ks=Ks, reps=reps, optimal=r_opt, excess=excess, predicted=r_opt / (Ks - 2),
                           slope=float(slope))
@@ -576,8 +580,8 @@ class Stability:
         for op in self.ns:
             lo, hi = self.ns[op][0], self.ns[op][-1]
             out.append(Check(
-                f"ch2-stab-{op}-learned", f"{op.capitalize()}, $n = {lo}, \\dots, {hi}$: at every resolution the learned "
-                "filter's held-out error with noise $\\varepsilon v_r$ exceeds its noise-free error by at most "
+                f"ch2-stab-{op}-learned", f"{op.capitalize()}, $n = {lo}, \\dots, {hi}$: at every resolution the "
+                "learned filter's held-out error with noise $\\varepsilon v_r$ exceeds its noise-free error by at most "
                 "$\\varepsilon B$, where $B = \\max_k \\frac12\\sqrt{\\hat\\Pi_k/\\Delta_k}$ is a property of the "
                 "training data, not of $n$ (largest ratio of the excess to $\\varepsilon B$)",
                 float(self.noise_ratio(op, "learned").max()), 1.0, 0.0, kind="max", figure="fig-ch2-stability"))

@@ -29,7 +29,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
 
-from .._validate import as_array, check_int, check_real, check_rng
+from .._validate import check_int, check_real, check_rng
 from ..book.claims import Check
 from ..data import gaussian_random_field, power_law_moments, substream, white_noise
 from ..fitting import fit_power_law
@@ -551,9 +551,12 @@ def resolution_consistency(n_coarse: int = 64, n_fine: int = 1024, n_functions: 
     rs = np.array([S.s[:n_values] for S in svds])
     changes = np.array([np.abs(rs[i] / rs[i + 1] - 1).max() for i in range(len(radon_ns) - 1)])
     images = tuple(S.U[:, idx].T.reshape(len(idx), m, m) for S, m in zip(svds, radon_ns))
-    udist = np.array([[np.sqrt(np.sum((images[i][j].ravel() - _block_average(images[i + 1][j].ravel(), (2 * m, 2 * m), 2))
-                                      ** 2) * (2 / m) ** 2) for j in range(len(idx))]
-                      for i, m in enumerate(radon_ns[:-1])])
+    def distance(i, j):  # L2 distance of u_k at radon_ns[i] to the block averages of u_k at radon_ns[i + 1]
+        m = radon_ns[i]
+        diff = images[i][j].ravel() - _block_average(images[i + 1][j].ravel(), (2 * m, 2 * m), 2)
+        return np.sqrt(np.sum(diff**2) * (2 / m) ** 2)
+
+    udist = np.array([[distance(i, j) for j in range(len(idx))] for i in range(len(radon_ns) - 1)])
     return Consistency(n_coarse=n_coarse, n_fine=n_fine, grid_coarse=coarse.grid, grid_fine=fine.grid, u_coarse=Uc,
                        u_fine=Uf, distances=dist, bounds=bounds, radon_ns=radon_ns, radon_s=rs, radon_changes=changes,
                        radon_functions=radon_functions, radon_u=images, radon_u_distances=udist)

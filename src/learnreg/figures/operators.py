@@ -130,10 +130,10 @@ class SingularSystemPanel(PanelFigure):
             self.images = True
             self.domain, self.range = op.domain_shape, op.range_shape
             t = op.detector_positions
-            self.u = self.animate(ax1.imshow(np.zeros(op.domain_shape), cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest",
-                                             extent=(-1, 1, -1, 1)))
-            self.v = self.animate(ax2.imshow(np.zeros(op.range_shape), cmap="RdBu_r", vmin=-1, vmax=1, aspect="auto", interpolation="nearest",
-                                             extent=(t[0], t[-1], 180, 0)))
+            style = dict(cmap="RdBu_r", vmin=-1, vmax=1, interpolation="nearest")
+            self.u = self.animate(ax1.imshow(np.zeros(op.domain_shape), extent=(-1, 1, -1, 1), **style))
+            self.v = self.animate(ax2.imshow(np.zeros(op.range_shape), aspect="auto", extent=(t[0], t[-1], 180, 0),
+                                             **style))
             ax1.set(title="$u_k$ (image, scaled to $\\pm1$)", xlabel="$x_1$", ylabel="$x_2$")
             ax2.set(title="$v_k$ (sinogram, scaled to $\\pm1$)", xlabel="detector position", ylabel="angle (degrees)")
             for ax in (ax1, ax2):
