@@ -648,7 +648,7 @@ def compare_learned_filters(
     deltas = as_array(deltas, "deltas", ndim=1, positive=True)
     if svd is None:
         svd = dfd.operator.svd()
-    if not isinstance(svd, SVD) or svd.U.shape[0] != dfd.n:
+    if not isinstance(svd, SVD) or svd.dim_x != dfd.n:
         raise ValueError(f"svd must be the SVD of PeriodicIntegration({dfd.n}) (learnreg.operators.SVD)")
     S = svd
     null = (dfd.h * np.sum(X_test, axis=1)) ** 2  # ||P_N x||^2 = <x, 1>^2, the constant 1 has unit norm

@@ -53,6 +53,6 @@ def plot_singular_system(op, k: int, fig=None):
     axes[0].set_xlabel("index k")
     axes[0].set_ylabel("singular value $s_k$")
     axes[0].set_title(f"{op.name}, n = {op.n}: $s_{{{k}}}$ = {S.s[k - 1]:.3g}")
-    _show_function(axes[1], op, S.U[:, k - 1], f"$u_{{{k}}}$ (image space)")
-    _show_function(axes[2], op, S.V[:, k - 1], f"$v_{{{k}}}$ (data space)")
+    _show_function(axes[1], op, S.vectors_x(k - 1)[:, 0], f"$u_{{{k}}}$ (image space)")
+    _show_function(axes[2], op, S.vectors_y(k - 1)[:, 0], f"$v_{{{k}}}$ (data space)")
     return fig
