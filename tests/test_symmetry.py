@@ -353,7 +353,12 @@ def test_the_cache_stores_and_returns_the_block_factors(tmp_path, monkeypatch):
             np.testing.assert_array_equal(getattr(a, attr), getattr(b, attr))
     np.testing.assert_array_equal(loaded.U, stored.U)
     key = {**Radon(16).params, "what": "svd", "method": "symmetry", "basis": sym.SYMMETRY_BASIS_VERSION}
-    assert cache_path(key, tmp_path) == path
+    assert Radon(16).svd_cache_key("symmetry") == key and cache_path(key, tmp_path) == path
+    arrays = stored.to_arrays()
+    with np.load(path) as data:
+        assert set(data.files) == set(arrays) | {"__meta__"}
+        for name, arr in arrays.items():
+            np.testing.assert_array_equal(data[name], arr)
 
 
 # ---------------------------------------------------------------------------

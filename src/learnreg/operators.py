@@ -348,6 +348,21 @@ class FactoredSVD(SVD):
         c[np.arange(k.size), k] = 1.0
         return self.synthesis_y(c).T
 
+    def to_arrays(self) -> dict:
+        """The arrays that the cache stores: ``s`` and, per block, ``<block>_Wx``, ``<block>_Wy``, ``<block>_pos``.
+
+        Blocks that share their factors (E2 with E1) store only their positions.
+        """
+        out = {"s": self.s}
+        stored = {}
+        for blk in self.blocks:
+            out[f"{blk.name}_pos"] = blk.positions
+            twin = next((name for name, W in stored.items() if W is blk.Wx), None)
+            if twin is None:
+                out[f"{blk.name}_Wx"], out[f"{blk.name}_Wy"] = blk.Wx, blk.Wy
+                stored[blk.name] = blk.Wx
+        return out
+
     def truncate(self, r: int) -> "FactoredSVD":
         """Return the leading ``r`` singular triples, still factored."""
         r = check_int(r, "r", minimum=1, maximum=self.rank)
@@ -686,6 +701,14 @@ class LinearOperator(ABC):
             )
         return _weighted_svd(self.matrix, self.weights_x, self.weights_y)
 
+    def svd_cache_key(self, method: str) -> dict:
+        """The cache key under which :meth:`svd` stores a numerical SVD: 'numerical' (dense) or 'symmetry' (blocks)."""
+        if method == "numerical":
+            return {**self.params, "what": "svd"}
+        if method == "symmetry":
+            return {**self.params, "what": "svd", "method": "symmetry", "basis": SYMMETRY_BASIS_VERSION}
+        raise ValueError(f"method must be 'numerical' or 'symmetry'; got {method!r}")
+
     def svd(self, *, method: str = "auto", cache: bool = True) -> SVD:
         """Return the singular system.
 
@@ -720,7 +743,7 @@ class LinearOperator(ABC):
             result = self._blocked_svd(cache, explicit=method == "symmetry")
         if result is None:
             arrays = cached_arrays(
-                {**self.params, "what": "svd"},
+                self.svd_cache_key("numerical"),
                 lambda: dict(zip("sUV", self._numerical_svd())),
                 use_cache=cache,
             )
@@ -1128,7 +1151,7 @@ class Radon(LinearOperator):
                 )
             try:
                 arrays = cached_arrays(
-                    {**self.params, "what": "svd", "method": "symmetry", "basis": SYMMETRY_BASIS_VERSION},
+                    self.svd_cache_key("symmetry"),
                     self._compute_blocked_svd,
                     use_cache=cache,
                 )
