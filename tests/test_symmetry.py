@@ -21,13 +21,19 @@ def _private_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("LEARNREG_CACHE_DIR", str(tmp_path / "cache"))
 
 
+#: Grids compared with the dense SVD: the book's default at n = 8, 16, 32; an odd n (a centre pixel and
+#: orbits of 4 on the axes), with the bins' parity matching; more angles than pixels per side.
+GRIDS = {8: dict(n=8), 16: dict(n=16), 32: dict(n=32), "odd": dict(n=9, n_angles=10, n_detectors=13),
+         "angles": dict(n=12, n_angles=24, n_detectors=20)}
+
+
 @pytest.fixture(scope="module")
 def pairs():
-    """Blocked and dense SVDs of Radon(n), n = 8, 16, 32 (computed once, without the cache)."""
+    """Blocked and dense SVDs of each grid in GRIDS (computed once, without the cache)."""
     out = {}
-    for n in (8, 16, 32):
-        op = Radon(n)
-        out[n] = (op, op.svd(method="symmetry", cache=False), op.svd(method="numerical", cache=False))
+    for key, kw in GRIDS.items():
+        op = Radon(**kw)
+        out[key] = (op, op.svd(method="symmetry", cache=False), op.svd(method="numerical", cache=False))
     return out
 
 
@@ -213,7 +219,7 @@ def _residuals(op, S, groups):
     return np.array([max(np.linalg.norm(R1[:, g], 2), np.linalg.norm(R2[:, g], 2)) for g in groups]), Ut
 
 
-@pytest.mark.parametrize("n", [8, 16, 32])
+@pytest.mark.parametrize("n", list(GRIDS))
 def test_blocked_singular_values_match_the_dense_ones(pairs, n):
     op, B, D = pairs[n]
     assert isinstance(B, FactoredSVD) and not isinstance(D, FactoredSVD)
@@ -222,7 +228,7 @@ def test_blocked_singular_values_match_the_dense_ones(pairs, n):
     assert np.all(np.diff(B.s) <= 0) and B.s[-1] > 0
 
 
-@pytest.mark.parametrize("n", [8, 16, 32])
+@pytest.mark.parametrize("n", list(GRIDS))
 def test_blocked_singular_subspaces_are_within_the_davis_kahan_bound(pairs, n):
     r"""For each cluster c of equal singular values, Wedin's sin-theta theorem bounds the distance of
     each computed subspace to the exact one by (its residual) / gap, where the gap separates the
@@ -247,13 +253,13 @@ def test_blocked_singular_subspaces_are_within_the_davis_kahan_bound(pairs, n):
         bounds.append(bound)
         dists.append(dist)
     assert np.median(bounds) < 1e-9  # the bound says something: the test is not vacuous
-    assert max(res_b) < 1e-13 * D.s[0] * n
+    assert max(res_b) < 1e-13 * D.s[0] * op.n
 
 
-@pytest.mark.parametrize("n", [8, 16, 32])
+@pytest.mark.parametrize("n", list(GRIDS))
 def test_every_e_value_is_double_with_the_quarter_turn_as_second_vector(pairs, n):
     op, B, _ = pairs[n]
-    act = sym.image_action(n)
+    act = sym.image_action(op.n)
     e1, e2 = B.blocks[4], B.blocks[5]
     assert (e1.name, e2.name) == ("E1", "E2")
     np.testing.assert_array_equal(e2.positions, e1.positions + 1)  # the pair is adjacent, E1 first
