@@ -141,9 +141,19 @@ def test_image_bases_are_orthonormal_sparse_and_in_their_blocks(n):
     op = Radon(n, n_angles=2 * n, n_detectors=n + 2)
     act = sym.image_action(n)
     basis = sym.symmetry_basis(act, op.weights_x)
+    _check_basis(act, basis, op.weights_x)
+    if n % 2 == 0:  # m = n/2: orbits of 8 off the diagonals, of 4 on them
+        m = n // 2
+        expected = {"A1": m * (m + 1) // 2, "A2": m * (m - 1) // 2, "B1": m * (m - 1) // 2,
+                    "B2": m * (m + 1) // 2, "E1": m * m, "E2": m * m}
+        assert {k: basis.dimension(k) for k in sym.BLOCKS} == expected
+
+
+def _check_basis(act, basis, weights):
+    """Orthonormal in the weights, one orbit per column, and every column in its block."""
     Q = basis.matrix.toarray()
-    np.testing.assert_allclose(Q.T @ (Q * op.weights_x[:, None]), np.eye(n * n), atol=1e-13)
-    assert np.diff(basis.matrix.indptr).max() <= 8  # one orbit per column
+    np.testing.assert_allclose(Q.T @ (Q * weights[:, None]), np.eye(act.size), atol=1e-13)
+    assert np.diff(basis.matrix.indptr).max() <= 8
     chi = {name: sym.CHARACTERS[name] for name in ("A1", "A2", "B1", "B2")}
     for name, sl in basis.blocks.items():
         B = Q[:, sl]
@@ -155,20 +165,14 @@ def test_image_bases_are_orthonormal_sparse_and_in_their_blocks(n):
             np.testing.assert_array_equal(act.apply((1, 0), B.T).T, B)
         else:  # E2 = rho(r) E1
             np.testing.assert_array_equal(B, act.apply((0, 1), Q[:, basis.blocks["E1"]].T).T)
-    if n % 2 == 0:  # m = n/2: orbits of 8 off the diagonals, of 4 on them
-        m = n // 2
-        expected = {"A1": m * (m + 1) // 2, "A2": m * (m - 1) // 2, "B1": m * (m - 1) // 2,
-                    "B2": m * (m + 1) // 2, "E1": m * m, "E2": m * m}
-        assert {k: basis.dimension(k) for k in sym.BLOCKS} == expected
     assert {k: basis.dimension(k) for k in sym.BLOCKS} == sym.isotypic_dimensions(act)
 
 
-def test_sinogram_basis_is_orthonormal_in_the_data_weights():
-    op = Radon(12)
-    basis = sym.symmetry_basis(sym.sinogram_action(12, 18), op.weights_y)
-    Q = basis.matrix.toarray()
-    np.testing.assert_allclose(Q.T @ (Q * op.weights_y[:, None]), np.eye(Q.shape[0]), atol=1e-13)
-    assert sum(basis.dimension(k) for k in sym.BLOCKS) == 12 * 18
+@pytest.mark.parametrize("n_angles, n_detectors", [(12, 18), (12, 17), (2, 1)])
+def test_sinogram_bases_are_orthonormal_sparse_and_in_their_blocks(n_angles, n_detectors):
+    op = Radon(8, n_angles=n_angles, n_detectors=n_detectors)
+    act = sym.sinogram_action(n_angles, n_detectors)
+    _check_basis(act, sym.symmetry_basis(act, op.weights_y), op.weights_y)
 
 
 def test_bases_reject_weights_the_group_does_not_preserve():
