@@ -59,8 +59,8 @@ radon_svd_scaling, svd_128_compute_s, svd_128_peak_mb
     The Radon SVD at n = 16, 32, 64, 128 (``--quick``: 16, 32, 64), each in a
     fresh Python process with the cache off: ``blocked_s`` (the book's path),
     ``dense_s`` (dense LAPACK on the whole matrix, at n <= 64; ``--quick``: n <= 32),
-    ``cpu_s`` (the process's CPU time for the blocked SVD, a check on a busy
-    machine) and ``peak_mb``, the process's ``VmHWM`` after the blocked SVD (the
+    ``cpu_s`` and ``dense_cpu_s`` (the process's CPU time for each SVD: on a busy
+    machine the wall-clock times grow, the CPU times much less) and ``peak_mb``, the process's ``VmHWM`` after the blocked SVD (the
     interpreter and numpy included). The 128 row gives ``svd_128_*``. The book
     page fits the growth exponent of each against n.
 ch1_cold_s
@@ -243,12 +243,13 @@ def format_table(data: dict) -> str:
                      f"{r['status']}")
     scaling = sorted(data.get("radon_svd_scaling") or [], key=lambda r: r["n"])
     if scaling:
-        lines += ["", "Radon SVD against n (seconds; peak MB of the blocked run)",
-                  f"{'n':>5}  {'blocked':>9}  {'dense':>9}  {'ratio':>7}  {'peak MB':>8}"]
+        lines += ["", "Radon SVD against n (wall-clock and CPU seconds; peak MB of the blocked run)",
+                  f"{'n':>5}  {'blocked':>9}  {'dense':>9}  {'ratio':>7}  {'CPU bl.':>9}  {'CPU de.':>9}  {'peak MB':>8}"]
         for r in scaling:
             dense, blocked = r.get("dense_s"), r["blocked_s"]
             ratio = f"{dense / blocked:.1f}" if dense is not None and blocked else "-"
-            lines.append(f"{r['n']:>5}  {_num(blocked):>9}  {_num(dense):>9}  {ratio:>7}  {_num(r.get('peak_mb')):>8}")
+            lines.append(f"{r['n']:>5}  {_num(blocked):>9}  {_num(dense):>9}  {ratio:>7}  {_num(r.get('cpu_s')):>9}  "
+                         f"{_num(r.get('dense_cpu_s')):>9}  {_num(r.get('peak_mb')):>8}")
         for key in ("blocked_s", "dense_s"):
             p = growth_exponent(scaling, key)
             if p is not None:
@@ -366,7 +367,8 @@ def bench_svd_scaling(ns: list[int], dense_ns: list[int]) -> dict:
                "peak_mb": round(b["peak_mb"], 1) if b["peak_mb"] is not None else None}
         if n in dense_ns:
             log(f"Radon {n}x{n} dense SVD (fresh process)")
-            row["dense_s"] = round(svd_in_subprocess(n, "numerical")["seconds"], 3)
+            d = svd_in_subprocess(n, "numerical")
+            row["dense_s"], row["dense_cpu_s"] = round(d["seconds"], 3), round(d["cpu_s"], 3)
         log("  " + ", ".join(f"{k} {v}" for k, v in row.items()))
         rows.append(row)
     out = {"radon_svd_scaling": rows, "svd_128_compute_s": None, "svd_128_peak_mb": None}

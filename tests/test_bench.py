@@ -48,7 +48,7 @@ def _record(**overrides):
         "radon_svd_scaling": [
             {"n": 16, "blocked_s": 0.02, "dense_s": 0.03},
             {"n": 32, "blocked_s": 0.15, "dense_s": 1.2},
-            {"n": 64, "blocked_s": 3.0, "dense_s": 48.0, "peak_mb": 180.0},
+            {"n": 64, "blocked_s": 3.0, "dense_s": 48.0, "cpu_s": 2.5, "dense_cpu_s": 47.0, "peak_mb": 180.0},
             {"n": 128, "blocked_s": 70.0, "dense_s": None, "peak_mb": 1300.0},
         ],
         "notebooks": [
@@ -166,6 +166,7 @@ def test_numbers_must_be_finite_non_negative_or_null(key, value):
         ([{"n": 64, "blocked_s": -1.0}], "blocked_s"),
         ([{"n": 64, "blocked_s": 1.0, "dense_s": math.nan}], "dense_s"),
         ([{"n": 64, "blocked_s": 1.0, "peak_mb": "1 GB"}], "peak_mb"),
+        ([{"n": 64, "blocked_s": 1.0, "dense_cpu_s": -2.0}], "dense_cpu_s"),
     ],
 )
 def test_bad_scaling_entries_are_named(scaling, match):
@@ -326,7 +327,7 @@ def test_text_table_shows_the_svd_scaling_and_the_blocks():
     text = bench.format_table(_record(radon_svd_blocks=blocks, radon_svd_blocks_n=8))
     assert "fitted growth (blocked, n >= 32): time ~ n^4.43" in text
     assert "fitted growth (dense, n >= 32): time ~ n^5.32" in text
-    assert "   64          3         48     16.0       180" in text
+    assert "   64          3         48     16.0        2.5         47       180" in text
     assert "E2     E         16     24      16  0.254" in text  # 16 of the 63 singular values of Radon(8)
 
 

@@ -30,8 +30,8 @@ Schema of ``bench.json`` (a JSON object; times in seconds, memory in MB)::
                                       number or null: Radon 128² SVD, time and peak memory (VmHWM) of
                                       the process that computed it
     ch1_cold_s                        number or null: chapter 1 executed with an empty SVD cache
-    radon_svd_scaling                 list of {n, blocked_s[, dense_s, peak_mb, cpu_s]}: the Radon SVD's
-                                      cost against n (null or absent dense_s: the dense SVD was not run)
+    radon_svd_scaling                 list of {n, blocked_s[, dense_s, cpu_s, dense_cpu_s, peak_mb]}: the
+                                      Radon SVD's cost against n (null or absent dense_s: not run)
     notebooks                         list of {name, seconds, peak_mb[, widget_ms]}
 
 Further keys (machine, comparisons, per-experiment timings) are optional and
@@ -148,7 +148,7 @@ def validate_bench(data) -> dict:
                 raise ValueError(f"{where} must have the key {key!r}")
         if isinstance(row["n"], bool) or not isinstance(row["n"], int) or row["n"] < 2:
             raise ValueError(f"{where}['n'] must be an integer of at least 2, got {row['n']!r}")
-        for key in ("blocked_s", "dense_s", "peak_mb", "cpu_s"):
+        for key in ("blocked_s", "dense_s", "peak_mb", "cpu_s", "dense_cpu_s"):
             _check_optional_number(row, key, where)
     notebooks = data["notebooks"]
     if not isinstance(notebooks, list):
@@ -344,9 +344,11 @@ def _render(data: dict, path: Path) -> list:
             dense, blocked = r.get("dense_s"), r.get("blocked_s")
             ratio = f"{_fmt(dense / blocked)} ×" if _is_number(dense) and _is_number(blocked) and blocked > 0 else ""
             rows_.append([str(r["n"]), str(r["n"] ** 2), _fmt(blocked), _fmt(dense) if dense is not None else "not run",
-                          ratio, _fmt(r.get("peak_mb"))])
-        out.append(_table(["n", "pixels N", "blocked (s)", "dense (s)", "dense / blocked", "blocked: peak (MB)"],
-                          rows_, [8, 12, 14, 14, 16, 18]))
+                          ratio, _fmt(r.get("cpu_s")), _fmt(r.get("dense_cpu_s")) if dense is not None else "",
+                          _fmt(r.get("peak_mb"))])
+        out.append(_table(["n", "pixels N", "blocked (s)", "dense (s)", "dense / blocked", "CPU, blocked (s)",
+                           "CPU, dense (s)", "blocked: peak (MB)"],
+                          rows_, [6, 9, 11, 11, 12, 13, 13, 14]))
         fits = []
         for key, label in (("blocked_s", "blocked"), ("dense_s", "dense")):
             p = growth_exponent(scaling, key)
