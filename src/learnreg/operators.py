@@ -101,10 +101,11 @@ class SVD:
     r"""Singular system :math:`(s_k, u_k, v_k)` in the discrete :math:`L^2` inner products.
 
     The dense form stores the singular vectors as matrices; :class:`FactoredSVD`
-    (the Radon transform's symmetry blocks) has the same interface.
+    (the Radon transform's symmetry blocks) has the same interface. The
+    parameters are kept as attributes of the same names.
 
-    Parameters and attributes
-    -------------------------
+    Parameters
+    ----------
     s : ndarray, shape (r,)
         Singular values, non-increasing and positive.
     U : ndarray, shape (N, r)
