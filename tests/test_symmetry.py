@@ -278,6 +278,16 @@ def test_every_e_value_is_double_with_the_quarter_turn_as_second_vector(pairs, n
     assert sizes.count(2) == e1.positions.size and set(sizes) == {1, 2}
 
 
+def test_two_threads_give_the_same_factors_bit_for_bit():
+    """Blocks decomposed at once, each LAPACK call on one core: nothing depends on the number of threads."""
+    one, two = Radon(32), Radon(32)
+    one.svd_threads, two.svd_threads = 1, 2
+    a, b = one.svd(cache=False).to_arrays(), two.svd(cache=False).to_arrays()
+    assert set(a) == set(b)
+    for name in a:
+        np.testing.assert_array_equal(a[name], b[name])
+
+
 def test_signs_follow_the_book_convention(pairs):
     op, B, _ = pairs[16]
     U = B.U

@@ -39,8 +39,10 @@ convention above). Grids that break the symmetry use the dense SVD.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from abc import ABC, abstractmethod
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -439,14 +441,15 @@ def _thin_svd(B: np.ndarray):
     """
     m, n = B.shape
     if m > n:
+        # a Fortran-ordered B is overwritten by Q; R is C-ordered, so R.T is Fortran-ordered and
+        # gesdd works on it in place: R.T = Z diag(sigma) P_R^T
         Q, R = scipy.linalg.qr(B, mode="economic", overwrite_a=True, check_finite=False)
-        PR, sigma, Zt = scipy.linalg.svd(R, full_matrices=False, overwrite_a=True, check_finite=False,
+        Z, sigma, PRt = scipy.linalg.svd(R.T, full_matrices=False, overwrite_a=True, check_finite=False,
                                          lapack_driver="gesdd")
         del R
-        P = Q @ PR
-    else:
-        P, sigma, Zt = scipy.linalg.svd(B, full_matrices=False, overwrite_a=True, check_finite=False,
-                                        lapack_driver="gesdd")
+        return Q @ PRt.T, sigma, Z
+    P, sigma, Zt = scipy.linalg.svd(B, full_matrices=False, overwrite_a=True, check_finite=False,
+                                    lapack_driver="gesdd")
     return P, sigma, Zt.T
 
 
@@ -477,7 +480,7 @@ def _block_signs(Q, W: np.ndarray, chunk: int = 256) -> np.ndarray:
     return signs
 
 
-def _block_svd_arrays(M, basis_x: SymmetryBasis, basis_y: SymmetryBasis, rtol: float) -> dict:
+def _block_svd_arrays(M, basis_x: SymmetryBasis, basis_y: SymmetryBasis, rtol: float, threads: int = 1) -> dict:
     r"""The SVD of an equivariant matrix by symmetry blocks, as the arrays that the cache stores.
 
     For each block :math:`\beta` (A1, A2, B1, B2 and E1; E2 equals E1), the dense
@@ -490,16 +493,26 @@ def _block_svd_arrays(M, basis_x: SymmetryBasis, basis_y: SymmetryBasis, rtol: f
     E1 first, then E2 with :math:`u = r\cdot u_{E_1}`. Ties between blocks are
     ordered by block, then by the index inside the block.
 
+    The blocks are independent: with ``threads = 2`` two of them are decomposed at
+    once (E1, the largest, alongside the four others). Each LAPACK call still runs
+    on one core, so the result is the same, bit for bit, as with ``threads = 1``.
+
     Returns
     -------
     dict
         ``s`` (all singular values, non-increasing), and ``<block>_Wx``,
         ``<block>_Wy``, ``<block>_pos`` for A1..E1, and ``E2_pos``.
     """
-    raw = {}
-    for name in ("E1", "A1", "A2", "B1", "B2"):  # the largest first, while little else is held
+    def decompose(name):
         P, sigma, Z = _thin_svd(block_matrix(M, basis_x, basis_y, name))
-        raw[name] = (sigma, Z, P)
+        return sigma, Z, P
+
+    order_ = ("E1", "A1", "A2", "B1", "B2")  # the largest first
+    if threads > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:  # LAPACK releases the GIL
+            raw = dict(zip(order_, pool.map(decompose, order_)))
+    else:
+        raw = {name: decompose(name) for name in order_}
     s1 = max((float(v[0][0]) for v in raw.values() if v[0].size), default=0.0)
     if s1 <= 0:
         raise ValueError("the matrix is zero: it has no singular values")
@@ -1072,6 +1085,10 @@ class Radon(LinearOperator):
     #: where the blocked SVD takes about a minute and 1.3 GB (a dense SVD: n <= 90).
     max_blocked_svd = 4096
 
+    #: how many symmetry blocks are decomposed at once (each on one core, so the
+    #: result does not depend on it): 2 where the machine has 2 cores or more
+    svd_threads = min(2, os.cpu_count() or 1)
+
     def symmetry_defect(self, *, numerical: bool = True) -> str | None:
         r"""Why the symmetry-block SVD does not apply to this discretisation, or None if it does.
 
@@ -1173,7 +1190,7 @@ class Radon(LinearOperator):
             raise NotEquivariantError(self._defect_message(defect))
         basis_x, basis_y = self.symmetry_bases
         rtol = max(self.shape) * np.finfo(float).eps  # the dense path's rank threshold
-        return _block_svd_arrays(self.sparse_matrix, basis_x, basis_y, rtol)
+        return _block_svd_arrays(self.sparse_matrix, basis_x, basis_y, rtol, threads=self.svd_threads)
 
     def _build_matrix(self):
         n, h = self.n, self.h
