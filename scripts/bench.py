@@ -59,8 +59,9 @@ radon_svd_scaling, svd_128_compute_s, svd_128_peak_mb
     The Radon SVD at n = 16, 32, 64, 128 (``--quick``: 16, 32, 64), each in a
     fresh Python process with the cache off: ``blocked_s`` (the book's path),
     ``dense_s`` (dense LAPACK on the whole matrix, at n <= 64; ``--quick``: n <= 32),
-    ``cpu_s`` and ``dense_cpu_s`` (the process's CPU time for each SVD: on a busy
-    machine the wall-clock times grow, the CPU times much less) and ``peak_mb``, the process's ``VmHWM`` after the blocked SVD (the
+    ``cpu_s`` and ``dense_cpu_s`` (the process's CPU time for each SVD, all threads:
+    on a busy machine the wall-clock times grow, the CPU times much less; the
+    blocked SVD decomposes two blocks at once on 2 cores, ``Radon.svd_threads``) and ``peak_mb``, the process's ``VmHWM`` after the blocked SVD (the
     interpreter and numpy included). The 128 row gives ``svd_128_*``. The book
     page fits the growth exponent of each against n.
 ch1_cold_s
