@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python scripts/bench.py                 # everything (several minutes on an idle 2-core machine)
     .venv/bin/python scripts/bench.py --quick         # no builds, smaller sizes: a smoke test of this script
     .venv/bin/python scripts/bench.py --only 01_operators 04_paradigms   # a subset of the notebooks
+    .venv/bin/python scripts/bench.py --only-svd      # the Radon SVD budgets only (a few minutes)
 
 Run it on an otherwise idle machine: the numbers are wall-clock times. Then run
 ``make book``; the appendix page "Benchmarks and budgets" shows the table next
@@ -48,10 +49,24 @@ fit_speed_ratio
     of Adam training until its test risk is within 1 % of the closed-form
     empirical minimiser's, divided by the time of the closed form. Both in this run.
 svd_compute_s, svd_load_s
-    Radon transform at 64x64 pixels (``--quick``: 32x32): dense SVD computed
-    with the cache off, then stored in a temporary cache and loaded by a fresh
-    operator (median of 3 loads, including the checksum verification). The
-    loaded arrays must equal the computed ones bit for bit.
+    Radon transform at 64x64 pixels (``--quick``: 32x32), the SVD the book uses
+    (by symmetry blocks, :mod:`learnreg.symmetry`): computed with the cache off,
+    then stored in a temporary cache and loaded by a fresh operator (median of 3
+    loads, including the checksum verification and the rebuilt symmetry bases).
+    The loaded factors must equal the computed ones bit for bit.
+    ``radon_svd_blocks``: the per-block table (:func:`learnreg.symmetry.block_table`).
+radon_svd_scaling, svd_128_compute_s, svd_128_peak_mb
+    The Radon SVD at n = 16, 32, 64, 128 (``--quick``: 16, 32, 64), each in a
+    fresh Python process with the cache off: ``blocked_s`` (the book's path),
+    ``dense_s`` (dense LAPACK on the whole matrix, at n <= 64; ``--quick``: n <= 32),
+    ``cpu_s`` and ``dense_cpu_s`` (the process's CPU time for each SVD, all threads:
+    on a busy machine the wall-clock times grow, the CPU times much less; the
+    blocked SVD decomposes two blocks at once on 2 cores, ``Radon.svd_threads``) and ``peak_mb``, the process's ``VmHWM`` after the blocked SVD (the
+    interpreter and numpy included). The 128 row gives ``svd_128_*``. The book
+    page fits the growth exponent of each against n.
+ch1_cold_s
+    Chapter 1 executed as in ``notebooks`` below, but with an empty SVD cache: what
+    a reader's first run costs.
 adversarial
     Exact adversarial training (:func:`learnreg.adversarial.box_filter`,
     :func:`~learnreg.adversarial.l2_filter`) against generic PGD training
@@ -89,7 +104,7 @@ sys.path.insert(0, str(ROOT / "src"))  # a fresh clone without an editable insta
 import numpy as np  # noqa: E402
 
 from learnreg._io import atomic_open  # noqa: E402
-from learnreg.book.benchext import budget_rows, validate_bench  # noqa: E402
+from learnreg.book.benchext import budget_rows, growth_exponent, validate_bench  # noqa: E402
 
 PROBE_MARK = "__LEARNREG_BENCH__"
 
@@ -227,7 +242,30 @@ def format_table(data: dict) -> str:
         m = "n/a" if r["measured"] is None else f"{r['measured']:.4g} {r['unit']}"
         lines.append(f"{r['item']:<{width}}  {m:>12}  {'<= ' + format(r['budget'], 'g') + ' ' + r['unit']:>10}  "
                      f"{r['status']}")
+    scaling = sorted(data.get("radon_svd_scaling") or [], key=lambda r: r["n"])
+    if scaling:
+        lines += ["", "Radon SVD against n (wall-clock and CPU seconds; peak MB of the blocked run)",
+                  f"{'n':>5}  {'blocked':>9}  {'dense':>9}  {'ratio':>7}  {'CPU bl.':>9}  {'CPU de.':>9}  {'peak MB':>8}"]
+        for r in scaling:
+            dense, blocked = r.get("dense_s"), r["blocked_s"]
+            ratio = f"{dense / blocked:.1f}" if dense is not None and blocked else "-"
+            lines.append(f"{r['n']:>5}  {_num(blocked):>9}  {_num(dense):>9}  {ratio:>7}  {_num(r.get('cpu_s')):>9}  "
+                         f"{_num(r.get('dense_cpu_s')):>9}  {_num(r.get('peak_mb')):>8}")
+        for key in ("blocked_s", "dense_s"):
+            p = growth_exponent(scaling, key)
+            if p is not None:
+                lines.append(f"fitted growth ({key[:-2]}, n >= 32): time ~ n^{p:.2f}")
+    for b in data.get("radon_svd_blocks") or []:
+        if b is (data.get("radon_svd_blocks") or [None])[0]:
+            lines += ["", f"symmetry blocks at n = {data.get('radon_svd_blocks_n', '?')}",
+                      f"{'block':<6} {'irrep':<5} {'cols':>6} {'rows':>6} {'values':>7} {'share':>6} {'Σs² share':>9}"]
+        lines.append(f"{b['block']:<6} {b['irrep']:<5} {b['dim_x']:>6} {b['dim_y']:>6} {b['n_values']:>7} "
+                     f"{b['share']:>6.3f} {b['energy_share']:>9.3f}")
     return "\n".join(lines)
+
+
+def _num(value) -> str:
+    return "-" if value is None else f"{value:.4g}"
 
 
 # ---------------------------------------------------------------------------
@@ -290,20 +328,89 @@ def bench_builds(tmp: Path, toc: Path | None = None) -> dict:
     return out
 
 
+#: Runs in a fresh interpreter: one Radon SVD with the cache off; prints time, CPU time and VmHWM as JSON.
+SVD_PROBE = r"""
+import json, os, sys, time
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, sys.argv[3])
+from learnreg.operators import Radon
+op = Radon(int(sys.argv[1]))
+t0, c0 = time.perf_counter(), time.process_time()
+svd = op.svd(method=sys.argv[2], cache=False)
+seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+peak = None
+with open("/proc/self/status") as fh:
+    for line in fh:
+        if line.startswith("VmHWM:"):
+            peak = float(line.split()[1]) / 1024
+print("__SVD__" + json.dumps({"seconds": seconds, "cpu_s": cpu, "peak_mb": peak, "rank": svd.rank}))
+"""
+
+
+def svd_in_subprocess(n: int, method: str) -> dict:
+    """Time one Radon n x n SVD (``method`` 'symmetry' or 'numerical') in a fresh process; its VmHWM too."""
+    proc = subprocess.run([sys.executable, "-c", SVD_PROBE, str(n), method, str(ROOT / "src")],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1")))
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("__SVD__")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"the Radon {n}x{n} SVD ({method}) failed:\n{proc.stderr[-2000:]}")
+    return json.loads(lines[-1][len("__SVD__"):])
+
+
+def bench_svd_scaling(ns: list[int], dense_ns: list[int]) -> dict:
+    """The Radon SVD against n: blocked everywhere, dense where asked; each in its own process."""
+    rows = []
+    for n in ns:
+        log(f"Radon {n}x{n} SVD by symmetry blocks (fresh process)")
+        b = svd_in_subprocess(n, "symmetry")
+        row = {"n": n, "blocked_s": round(b["seconds"], 3), "cpu_s": round(b["cpu_s"], 3),
+               "peak_mb": round(b["peak_mb"], 1) if b["peak_mb"] is not None else None}
+        if n in dense_ns:
+            log(f"Radon {n}x{n} dense SVD (fresh process)")
+            d = svd_in_subprocess(n, "numerical")
+            row["dense_s"], row["dense_cpu_s"] = round(d["seconds"], 3), round(d["cpu_s"], 3)
+        log("  " + ", ".join(f"{k} {v}" for k, v in row.items()))
+        rows.append(row)
+    out = {"radon_svd_scaling": rows, "svd_128_compute_s": None, "svd_128_peak_mb": None}
+    for row in rows:
+        if row["n"] == 128:
+            out["svd_128_compute_s"], out["svd_128_peak_mb"] = row["blocked_s"], row["peak_mb"]
+    return out
+
+
+def bench_ch1_cold(tmp: Path) -> dict:
+    """Chapter 1 in a fresh kernel with an empty SVD cache."""
+    old = os.environ.get("LEARNREG_CACHE_DIR")
+    os.environ["LEARNREG_CACHE_DIR"] = str(tmp / "svd-cache-cold")
+    try:
+        rec = run_notebook(ROOT / "notebooks" / "01_operators.ipynb")
+    finally:
+        if old is None:
+            os.environ.pop("LEARNREG_CACHE_DIR", None)
+        else:
+            os.environ["LEARNREG_CACHE_DIR"] = old
+    return {"ch1_cold_s": None if rec.get("error") else rec["seconds"], "ch1_cold": rec}
+
+
 def bench_svd(n: int) -> dict:
-    """Radon n x n: dense SVD computed (cache off) vs loaded from a cache entry (median of 3)."""
+    """Radon n x n: the book's SVD computed (cache off) vs loaded from a cache entry (median of 3)."""
     from learnreg.cache import CacheWarning, cached_arrays
-    from learnreg.operators import Radon
+    from learnreg.operators import FactoredSVD, Radon
+    from learnreg.symmetry import block_table
 
     op = Radon(n)
     t0 = time.perf_counter()
     svd = op.svd(cache=False)
     compute = time.perf_counter() - t0
+    if not isinstance(svd, FactoredSVD):
+        raise RuntimeError(f"Radon({n}).svd() did not use the symmetry blocks")
+    arrays = svd.to_arrays()
     old = os.environ.get("LEARNREG_CACHE_DIR")
     with tempfile.TemporaryDirectory(prefix="learnreg-bench-svd-") as d:
         os.environ["LEARNREG_CACHE_DIR"] = d
         try:
-            cached_arrays({**op.params, "what": "svd"}, lambda: {"s": svd.s, "U": svd.U, "V": svd.V})
+            cached_arrays(op.svd_cache_key("symmetry"), lambda: arrays)
             loads = []
             with warnings.catch_warnings():
                 warnings.simplefilter("error", CacheWarning)  # a load must not fall back to computing
@@ -313,15 +420,17 @@ def bench_svd(n: int) -> dict:
                     loads.append(time.perf_counter() - t0)
             if len(list(Path(d).glob("*.npz"))) != 1:
                 raise RuntimeError("the SVD was recomputed instead of loaded: the cache key of Radon.svd changed")
-            identical = all(np.array_equal(getattr(svd, a), getattr(loaded, a)) for a in "sUV")
+            again = loaded.to_arrays()
+            identical = set(again) == set(arrays) and all(np.array_equal(arrays[k], again[k]) for k in arrays)
         finally:
             if old is None:
                 os.environ.pop("LEARNREG_CACHE_DIR", None)
             else:
                 os.environ["LEARNREG_CACHE_DIR"] = old
     load = statistics.median(loads)
-    return {"svd_n": n, "svd_compute_s": round(compute, 3), "svd_load_s": round(load, 4),
-            "svd_speedup": round(compute / load, 1), "svd_cache_identical": identical}
+    return {"svd_n": n, "svd_method": "symmetry", "svd_compute_s": round(compute, 3), "svd_load_s": round(load, 4),
+            "svd_speedup": round(compute / load, 1), "svd_cache_identical": identical,
+            "radon_svd_blocks_n": n, "radon_svd_blocks": block_table(svd)}
 
 
 def bench_fit_speed(quick: bool) -> dict:
@@ -380,48 +489,61 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-notebooks", action="store_true", help="do not execute the notebooks")
     ap.add_argument("--output", type=Path, default=ROOT / "_build" / "bench.json")
     ap.add_argument("--keep", action="store_true", help="keep the temporary build folder")
+    ap.add_argument("--only-svd", action="store_true",
+                    help="measure only the Radon SVD (64², the scaling against n with 128²) and chapter 1 with an "
+                         "empty SVD cache; no builds, other notebooks, fits, PGD or CNN (their keys stay null)")
     args = ap.parse_args(argv)
 
     load_start = os.getloadavg()[0]
     if load_start > 0.5 * (os.cpu_count() or 1):
         log(f"warning: load average {load_start:.2f}; the machine is busy, so the timings will be pessimistic")
     data: dict = {"generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "quick": args.quick,
-                  "machine": machine_info(), "clean_build_s": None, "cached_build_s": None}
+                  "machine": machine_info(), "clean_build_s": None, "cached_build_s": None,
+                  "fit_speed_ratio": None, "ch1_cold_s": None, "notebooks": []}
     tmp = Path(tempfile.mkdtemp(prefix="learnreg-bench-"))
     try:
-        if not args.quick or args.with_builds:
+        if not args.only_svd and (not args.quick or args.with_builds):
             data.update(bench_builds(tmp, args.toc))
             os.environ["LEARNREG_CACHE_DIR"] = str(tmp / "svd-cache")  # warm after the clean build
             if args.toc is not None:
                 data["toc"] = args.toc.name
 
-        log("closed-form fit vs Adam")
-        data.update(bench_fit_speed(args.quick))
-        log(f"fit speed ratio {data['fit_speed_ratio']}")
+        if not args.only_svd:
+            log("closed-form fit vs Adam")
+            data.update(bench_fit_speed(args.quick))
+            log(f"fit speed ratio {data['fit_speed_ratio']}")
 
         n_svd = 32 if args.quick else 64
         log(f"Radon {n_svd}x{n_svd} SVD: compute vs cache load")
         data.update(bench_svd(n_svd))
         log(f"SVD compute {data['svd_compute_s']} s, load {data['svd_load_s']} s")
+        data.update(bench_svd_scaling([16, 32, 64] + ([] if args.quick else [128]),
+                                      [16, 32] + ([] if args.quick else [64])))
 
-        log("exact vs PGD adversarial training")
-        data["adversarial"] = bench_adversarial(args.quick)
+        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # figures render, as in the book
+        os.environ["LEARNREG_CLAIMS_DIR"] = str(tmp / "notebook-claims")
+        if not args.no_notebooks and (not args.only or "01_operators" in args.only):
+            log("notebook 01_operators with an empty SVD cache")
+            data.update(bench_ch1_cold(tmp))
+            log(f"  {data['ch1_cold']['seconds']:.1f} s" + (f", FAILED: {data['ch1_cold']['error']}"
+                                                             if "error" in data["ch1_cold"] else ""))
 
-        log("CNN training per experiment")
-        from learnreg.experiments.cnn_regularizers import benchmark as cnn_benchmark
+        if not args.only_svd:
+            log("exact vs PGD adversarial training")
+            data["adversarial"] = bench_adversarial(args.quick)
 
-        data["cnn"] = cnn_benchmark(steps=10 if args.quick else 100)
+            log("CNN training per experiment")
+            from learnreg.experiments.cnn_regularizers import benchmark as cnn_benchmark
 
-        data["notebooks"] = []
-        if not args.no_notebooks:
+            data["cnn"] = cnn_benchmark(steps=10 if args.quick else 100)
+
+        if not args.no_notebooks and not args.only_svd:
             names = toc_notebooks(ROOT / "_toc.yml")
             if args.only:
                 unknown = sorted(set(args.only) - {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")})
                 if unknown:
                     raise SystemExit(f"--only: no such notebook(s): {', '.join(unknown)}")
                 names = list(args.only)
-            os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # figures render, as in the book
-            os.environ["LEARNREG_CLAIMS_DIR"] = str(tmp / "notebook-claims")
             for name in names:
                 log(f"notebook {name}")
                 rec = run_notebook(ROOT / "notebooks" / f"{name}.ipynb")
