@@ -28,18 +28,14 @@ notebooks
     * ``peak_mb``: the kernel's own peak resident set size, ``VmHWM`` from
       ``/proc/self/status`` (``ru_maxrss`` on systems without /proc; on Linux it
       would include the peak of the process the kernel was forked from)
-    * ``widget_ms`` (interactive notebooks only): the **widget convention**.
-      Every live ipywidgets control (anything with ``options``, or with
-      ``min``/``max``) to which the notebook attached a callback, by
-      ``interactive_output``/``interact`` or ``control.observe(...)``, is moved
-      through up to 12 of its values, evenly spread over its range. Setting
-      ``control.value`` runs the attached callbacks synchronously in the kernel,
-      exactly as a reader's click does (figure rendering included). The time of
-      each assignment is one update. ``widget_ms`` is the median update time
-      of the slowest control; ``widget_controls`` lists every control timed.
-      A notebook needs nothing special for this: a panel whose callback is
-      attached to its controls is found and timed. A notebook without such a
-      control (or with a pure HTML/JavaScript slider) has no ``widget_ms``.
+    * ``widget_ms`` (chapters with panels): every panel of the chapter (the
+      ``PANELS`` of its figures module, :mod:`learnreg.figures`) is built as a
+      reader's kernel builds it and updated at 40 random points of its
+      parameters' continuous ranges (every structural combination drawn once
+      first); one update is the kernel-side callback: compute, restore the
+      background, draw the changed artists, encode the PNG. ``widget_ms`` is
+      the median of the slowest panel; ``widget_panels`` lists every panel
+      with its median, 90th percentile and first draw.
 
     The notebooks share one SVD cache folder for the whole run: after the clean
     build it is warm; with ``--quick`` it is the user's cache, in whatever state.
@@ -110,8 +106,8 @@ PROBE_MARK = "__LEARNREG_BENCH__"
 
 #: Runs in the notebook's kernel after its last cell; prints one JSON line.
 PROBE = r'''
-def __learnreg_bench_probe(max_updates=12):
-    import json, resource, statistics, sys, time
+def __learnreg_bench_probe():
+    import json, resource, sys
     # Linux: VmHWM is this process's own peak resident size. ru_maxrss is not: exec
     # carries over the peak of the parent it was forked from (here, the bench process).
     peak_mb = None
@@ -125,46 +121,7 @@ def __learnreg_bench_probe(max_updates=12):
     if peak_mb is None:  # no /proc (macOS): ru_maxrss is in bytes there
         unit = 1.0 / (1024 * 1024) if sys.platform == "darwin" else 1.0 / 1024
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
-    controls = []
-    if "ipywidgets" in sys.modules:
-        import traitlets
-        from ipywidgets.widgets.widget import _instances
-        for w in list(_instances.values()):
-            handlers = getattr(w, "_trait_notifiers", {}).get("value", {}).get("change", [])
-            user = [h for h in handlers if not isinstance(h, traitlets.traitlets.ObserveHandler)]
-            if not user or getattr(w, "disabled", False) or not w.has_trait("value"):
-                continue
-            if w.has_trait("options"):
-                values = list(getattr(w, "_options_values", ()))
-            elif w.has_trait("min") and w.has_trait("max"):
-                lo, hi = w.min, w.max
-                step = w.step if w.has_trait("step") and w.step else None
-                grid = [lo + (hi - lo) * i / (max_updates - 1) for i in range(max_updates)]
-                if step:
-                    grid = [lo + round((v - lo) / step) * step for v in grid]
-                if w.has_trait("base"):      # FloatLogSlider: min/max/step are exponents
-                    grid = [w.base ** v for v in grid]
-                if isinstance(w.value, int):
-                    grid = [int(round(v)) for v in grid]
-                values = grid
-            else:
-                continue
-            if len(values) > max_updates:
-                values = [values[round(i * (len(values) - 1) / (max_updates - 1))] for i in range(max_updates)]
-            original, times = w.value, []
-            for v in values:
-                if v == w.value:
-                    continue
-                t0 = time.perf_counter()
-                w.value = v
-                times.append(time.perf_counter() - t0)
-            if w.value != original:
-                w.value = original
-            if times:
-                controls.append({"control": f"{type(w).__name__} {getattr(w, 'description', '')!s}".strip(),
-                                 "updates": len(times), "median_ms": 1e3 * statistics.median(times),
-                                 "max_ms": 1e3 * max(times)})
-    print("__LEARNREG_BENCH__" + json.dumps({"peak_mb": peak_mb, "controls": controls}))
+    print("__LEARNREG_BENCH__" + json.dumps({"peak_mb": peak_mb}))
 
 __learnreg_bench_probe()
 del __learnreg_bench_probe
@@ -195,23 +152,55 @@ def parse_probe_output(text: str) -> dict:
         raise ValueError(f"the probe line is not valid JSON: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("peak_mb"), (int, float)):
         raise ValueError("the probe line must hold an object with a numeric 'peak_mb'")
-    data.setdefault("controls", [])
     return data
 
 
-def notebook_record(name: str, seconds: float, probe: dict, error: str | None = None) -> dict:
-    """One entry of ``notebooks``: name, seconds, peak_mb and, if a control was timed, widget_ms.
+def notebook_record(name: str, seconds: float, probe: dict, error: str | None = None,
+                    panels: list[dict] | None = None) -> dict:
+    """One entry of ``notebooks``: name, seconds, peak_mb and, for a chapter with panels, widget_ms.
 
-    ``widget_ms`` is the median update time of the slowest control.
+    ``widget_ms`` is the median update time of the chapter's slowest panel
+    (see :func:`bench_panels`); ``widget_panels`` lists every panel timed.
     """
     rec = {"name": name, "seconds": round(float(seconds), 3), "peak_mb": round(float(probe["peak_mb"]), 1)}
-    controls = probe.get("controls", [])
-    if controls:
-        rec["widget_ms"] = round(max(float(c["median_ms"]) for c in controls), 2)
-        rec["widget_controls"] = controls
+    if panels:
+        rec["widget_ms"] = round(max(float(p["median_ms"]) for p in panels), 2)
+        rec["widget_panels"] = panels
     if error:
         rec["error"] = error
     return rec
+
+
+def chapter_module(name: str) -> str:
+    """The figures module of a notebook: ``03_rates`` -> ``learnreg.figures.rates``."""
+    stem = name.split("_", 1)[1] if "_" in name and name.split("_", 1)[0].isdigit() else name
+    return f"learnreg.figures.{stem}"
+
+
+def bench_panels(name: str, n_updates: int = 40) -> list[dict]:
+    """Time every panel of a chapter (its figures module's ``PANELS``) as a live panel updates.
+
+    Each panel is built as a reader's kernel builds it; :meth:`learnreg.book.panels.Panel.benchmark`
+    draws every structural combination once, then renders ``n_updates`` random points of the
+    parameters' continuous ranges and reports the median (callback plus rendering, in the kernel).
+    A chapter without ``PANELS`` gives an empty list.
+    """
+    import importlib
+
+    from learnreg.book.style import use_book_style
+    from learnreg.data import make_rng
+
+    try:
+        module = importlib.import_module(chapter_module(name))
+    except ModuleNotFoundError:
+        return []
+    use_book_style()
+    out = []
+    for key, factory in getattr(module, "PANELS", {}).items():
+        res = factory().benchmark(make_rng(0), n_updates=n_updates)
+        out.append({"panel": key, "median_ms": round(res["median_ms"], 2), "p90_ms": round(res["p90_ms"], 2),
+                    "first_ms": round(res["first_ms"], 1), "updates": res["n_updates"]})
+    return out
 
 
 def toc_notebooks(toc_path: Path) -> list[str]:
@@ -300,7 +289,7 @@ def run_notebook(path: Path, timeout: int = 600) -> dict:
         nb.cells.append(probe_cell)
         client.execute_cell(probe_cell, len(nb.cells) - 1)
     text = "".join(o.get("text", "") for o in probe_cell.outputs if o.get("output_type") == "stream")
-    return notebook_record(path.stem, seconds, parse_probe_output(text), error)
+    return notebook_record(path.stem, seconds, parse_probe_output(text), error, bench_panels(path.stem))
 
 
 def bench_builds(tmp: Path, toc: Path | None = None) -> dict:

@@ -230,62 +230,35 @@ def test_load_bench_missing_and_corrupt(tmp_path):
 
 
 def test_parse_probe_output_takes_the_marked_line():
-    text = "some noise\n" + bench.PROBE_MARK + json.dumps({"peak_mb": 512.5, "controls": []}) + "\nmore noise\n"
-    assert bench.parse_probe_output(text) == {"peak_mb": 512.5, "controls": []}
+    text = "some noise\n" + bench.PROBE_MARK + json.dumps({"peak_mb": 512.5}) + "\nmore noise\n"
+    assert bench.parse_probe_output(text) == {"peak_mb": 512.5}
 
 
 @pytest.mark.parametrize(
     "text, match",
     [("nothing here", "no benchmark probe line"), ("__LEARNREG_BENCH__{oops", "not valid JSON"),
-     ('__LEARNREG_BENCH__{"controls": []}', "peak_mb"), (None, "string")],
+     ('__LEARNREG_BENCH__{"other": []}', "peak_mb"), (None, "string")],
 )
 def test_parse_probe_output_rejects_bad_text(text, match):
     with pytest.raises(ValueError, match=match):
         bench.parse_probe_output(text)
 
 
-def test_notebook_record_uses_the_slowest_controls_median():
-    probe = {"peak_mb": 300.04, "controls": [{"control": "a", "median_ms": 3.0}, {"control": "b", "median_ms": 41.5}]}
-    rec = bench.notebook_record("02_learned_spectral", 12.3456, probe)
+def test_notebook_record_uses_the_slowest_panels_median():
+    panels = [{"panel": "a", "median_ms": 3.0}, {"panel": "b", "median_ms": 41.5}]
+    rec = bench.notebook_record("03_rates", 12.3456, {"peak_mb": 300.04}, panels=panels)
     assert rec["widget_ms"] == 41.5 and rec["peak_mb"] == 300.0 and rec["seconds"] == 12.346
-    assert "widget_ms" not in bench.notebook_record("03_rates", 1.0, {"peak_mb": 1.0, "controls": []})
-    validate_bench(_record(notebooks=[rec]))
+    assert rec["widget_panels"] == panels
+    assert "widget_ms" not in bench.notebook_record("03_rates", 1.0, {"peak_mb": 1.0}, panels=[])
 
 
-def test_toc_notebooks_lists_existing_notebooks_in_order():
-    names = bench.toc_notebooks(ROOT / "_toc.yml")
-    assert names == sorted(names) and names
-    for name in names:
-        assert (ROOT / "notebooks" / f"{name}.ipynb").is_file()
-
-
-def test_the_probe_times_controls_with_callbacks_and_restores_them():
-    """The widget convention: a control with an attached callback is moved through its range and timed."""
-    widgets = pytest.importorskip("ipywidgets")
-    seen = []
-    slider = widgets.IntSlider(value=6, min=0, max=40, step=2, description="k")
-    dropdown = widgets.Dropdown(options=[("one", 1), ("two", 2), ("three", 3)], value=2, description="n")
-    idle = widgets.FloatSlider(value=0.5, min=0, max=1, description="unused")  # no callback: not timed
-    widgets.interactive_output(lambda k, n: seen.append((k, n)), {"k": slider, "n": dropdown})
-    seen.clear()
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        exec(bench.PROBE, {})
-    probe = bench.parse_probe_output(buf.getvalue())
-    timed = {c["control"]: c for c in probe["controls"]}
-    assert "IntSlider k" in timed and "Dropdown n" in timed
-    assert not any(name.endswith("unused") for name in timed)
-    assert timed["IntSlider k"]["updates"] >= 10          # 12 values over [0, 40] on the step grid, minus the current
-    assert timed["Dropdown n"]["updates"] == 3            # from 2: to 1, back to 2, to 3
-    ks = {k for k, _ in seen}
-    assert ks <= set(range(0, 41, 2)) and 0 in ks and 40 in ks
-    assert slider.value == 6 and dropdown.value == 2 and idle.value == 0.5
-    assert probe["peak_mb"] > 10
-    for w in (slider, dropdown, idle):
-        w.close()
-
-
-# -- the book page ---------------------------------------------------------------------------
+def test_bench_panels_times_every_panel_of_a_chapter():
+    assert bench.chapter_module("03_rates") == "learnreg.figures.rates"
+    assert bench.chapter_module("07_cnn_regularizers") == "learnreg.figures.cnn_regularizers"
+    rows = bench.bench_panels("03_rates", n_updates=3)
+    assert [r["panel"] for r in rows] == ["rates"]
+    assert rows[0]["median_ms"] > 0 and rows[0]["updates"] == 3 and rows[0]["first_ms"] > 0
+    assert bench.bench_panels("99_nothing") == []
 
 
 def test_page_shows_every_budget_row_and_marks_misses():

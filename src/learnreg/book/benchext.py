@@ -377,10 +377,10 @@ def _render(data: dict, path: Path) -> list:
     if data["notebooks"]:
         out.append(nodes.rubric(text="Notebooks"))
         out.append(_table(
-            ["notebook", "seconds", "peak memory (MB)", "widget update, median (ms)", "controls timed"],
+            ["notebook", "seconds", "peak memory (MB)", "widget update, median (ms)", "panels timed"],
             [[nb["name"], _fmt(nb["seconds"]), _fmt(nb["peak_mb"]),
               _fmt(nb["widget_ms"]) if "widget_ms" in nb else "no widget",
-              str(len(nb.get("widget_controls", []))) if "widget_ms" in nb else ""]
+              str(len(nb.get("widget_panels", []))) if "widget_ms" in nb else ""]
              for nb in data["notebooks"]],
             [30, 12, 18, 22, 14],
         ))
