@@ -249,6 +249,21 @@ def test_page_shows_every_budget_row_and_marks_misses():
     assert any(isinstance(n, nodes.strong) and n.astext() == "MISS" for n in tables[0].findall(nodes.strong))
 
 
+def test_page_shows_the_gain_of_executing_two_notebooks_at_a_time():
+    from docutils import nodes
+
+    from learnreg.book import benchext
+
+    data = _record(clean_build_s=200.0, clean_build_serial_s=300.0, parallel_build_gain=1.5,
+                   clean_build_parts={"jobs_1": {"execute_s": 240.0, "sphinx_s": 60.0},
+                                      "jobs_2": {"execute_s": 140.0, "sphinx_s": 60.0}})
+    tables = [n for n in benchext._render(data, Path("bench.json")) if isinstance(n, nodes.table)]
+    text = tables[1].astext()
+    assert "two at a time" in text and "1.5 ×" in text and "notebooks 240 s + Sphinx 60 s" in text
+    with pytest.raises(ValueError, match="parallel_build_gain"):
+        validate_bench(_record(parallel_build_gain=-1.0))
+
+
 def test_page_without_a_benchmark_says_how_to_make_one():
     from learnreg.book import benchext
 
