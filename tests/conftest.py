@@ -1,5 +1,9 @@
 """Test configuration.
 
+* The machine-noise guard (``tests/noise_guard.py``) is applied before anything
+  imports NumPy: this process and every kernel nbval starts compute with other,
+  valid code paths of the numerical libraries, so that a stored output carrying
+  rounding-level digits fails here. The summary says what it did in one line.
 * Figures are drawn off-screen (in this process only; notebook kernels keep
   their inline backend).
 * Claims recorded while nbval re-executes the notebooks go to a temporary
@@ -9,10 +13,19 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 
-import matplotlib
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import noise_guard  # noqa: E402
+
+_NUMPY_ALREADY_LOADED = "numpy" in sys.modules
+_GUARD = noise_guard.apply()
+if _NUMPY_ALREADY_LOADED:
+    _GUARD += " (kernels only: NumPy was imported before the guard)"
+
+import matplotlib  # noqa: E402
 
 # Unit tests draw off-screen. Set the backend in this process only: the
 # kernels that nbval starts inherit os.environ, and with MPLBACKEND=Agg their
@@ -23,6 +36,14 @@ _CLAIMS = Path(tempfile.mkdtemp(prefix="learnreg-claims-"))
 os.environ["LEARNREG_CLAIMS_DIR"] = str(_CLAIMS)
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def pytest_report_header(config):
+    return _GUARD
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    terminalreporter.write_line(_GUARD)
 
 
 def pytest_sessionfinish(session, exitstatus):
