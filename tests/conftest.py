@@ -42,8 +42,23 @@ def pytest_report_header(config):
     return _GUARD
 
 
+def _skip_reason(report) -> str:
+    longrepr = report.longrepr
+    text = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    return text.removeprefix("Skipped: ")
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.write_line(_GUARD)
+    # One clear line when the browser tests did not run (CI sets LEARNREG_REQUIRE_BUILD=1: there they fail).
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if r.nodeid.split("::")[0].endswith("test_browser.py")]
+    if skipped:
+        reasons = "; ".join(sorted({_skip_reason(r) for r in skipped}))
+        terminalreporter.write_line(
+            f"BROWSER TESTS SKIPPED: {len(skipped)} browser test(s) did not run ({reasons}); "
+            "the built pages were not checked in a browser (LEARNREG_REQUIRE_BUILD=1 makes this a failure)",
+            yellow=True, bold=True)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -328,3 +329,43 @@ def test_a_built_page_with_its_frames_removed_fails_the_check(browser, tmp_path)
     assert not inspect_page(browser, intact).slider_problems  # the copy itself is fine
     report = inspect_page(browser, stripped)
     assert report.slider_problems and report.errors, "removing the frames went unnoticed"
+
+
+# --- what a run without a browser reports ----------------------------------------------------
+
+
+class _Reporter:
+    def __init__(self, skipped):
+        self.stats = {"skipped": skipped}
+        self.lines = []
+
+    def write_line(self, line, **markup):
+        self.lines.append(line)
+
+
+class _Report:
+    def __init__(self, nodeid, reason):
+        self.nodeid = nodeid
+        self.longrepr = (nodeid.split("::")[0], 1, f"Skipped: {reason}")
+
+
+def test_the_summary_says_in_one_line_that_the_browser_tests_were_skipped():
+    import conftest
+
+    reporter = _Reporter([_Report("tests/test_browser.py::test_a", "no Chromium at /x (apt-get install chromium)"),
+                          _Report("tests/test_browser.py::test_b", "no Chromium at /x (apt-get install chromium)"),
+                          _Report("tests/test_repository.py::test_c", "the book has not been built")])
+    conftest.pytest_terminal_summary(reporter, 0, None)
+    said = [line for line in reporter.lines if line.startswith("BROWSER TESTS SKIPPED")]
+    assert said == ["BROWSER TESTS SKIPPED: 2 browser test(s) did not run (no Chromium at /x (apt-get install "
+                    "chromium)); the built pages were not checked in a browser (LEARNREG_REQUIRE_BUILD=1 makes "
+                    "this a failure)"]
+    quiet = _Reporter([_Report("tests/test_repository.py::test_c", "the book has not been built")])
+    conftest.pytest_terminal_summary(quiet, 0, None)
+    assert not [line for line in quiet.lines if "BROWSER" in line]
+
+
+def test_a_missing_browser_fails_when_it_is_required(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "REQUIRED", True)
+    with pytest.raises(pytest.fail.Exception, match="no Chromium"):
+        _skip_or_fail("no Chromium at /x")
