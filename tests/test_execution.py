@@ -128,3 +128,24 @@ def test_a_small_notebook_runs_two_at_a_time(tmp_path, monkeypatch):
     assert [r.nb.cells[0].outputs[0]["text"] for r in results] == ["True\n", "True\n"]   # run in their folder
     a, b = results
     assert a.started < b.started + b.seconds and b.started < a.started + a.seconds, "the two runs did not overlap"
+
+
+def test_a_cell_over_the_timeout_fails_and_says_whether_its_kernel_was_working(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    paths = []
+    for name, src in (("idle", "import time\ntime.sleep(60)"),
+                      ("busy", "import time\nt = time.process_time()\nwhile time.process_time() - t < 60:\n    pass")):
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell(src)]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(nb, tmp_path / f"{name}.ipynb")
+        paths.append(tmp_path / f"{name}.ipynb")
+    idle, busy = execution.execute_notebooks(paths, timeout=8, jobs=2)
+    assert not idle.ok and "CellTimeoutError" in idle.error and "cell 1 after" in idle.error, idle.error
+    if _linux():
+        assert idle.hung and not busy.hung, (idle.error, busy.error)
+    assert not busy.ok and "CellTimeoutError" in busy.error, busy.error
+
+
+def _linux() -> bool:
+    return Path("/proc/self/stat").is_file()

@@ -38,6 +38,7 @@ inside jupyter-book, fixes three things:
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
 import os
 import shutil
@@ -94,9 +95,13 @@ _RUNTIME: list[str] = []
 
 
 def _runtime_dir() -> str:
-    """A short private folder for the kernels' Unix sockets (paths are limited to about 100 bytes)."""
+    """A short private folder for the kernels' Unix sockets (paths are limited to about 100 bytes).
+
+    Each kernel manager removes its own socket files; the folder goes when the process exits.
+    """
     if not _RUNTIME:
         _RUNTIME.append(tempfile.mkdtemp(prefix="learnreg-kernels-"))
+        atexit.register(shutil.rmtree, _RUNTIME[0], True)
     return _RUNTIME[0]
 
 
@@ -144,7 +149,13 @@ def book_timeout(root: Path) -> int:
 
 @dataclass
 class ExecutedNotebook:
-    """The outcome of one notebook's execution."""
+    """The outcome of one notebook's execution.
+
+    ``cell_seconds`` is each cell's wall-clock time; ``cell_cpu_seconds`` the CPU
+    time its kernel used meanwhile (Linux), which a busy machine does not
+    inflate: about what the cell takes on an idle core. ``hung`` is set when a
+    cell failed after waiting without its kernel doing any work.
+    """
 
     path: Path
     nb: object
@@ -152,6 +163,8 @@ class ExecutedNotebook:
     cell_seconds: dict[int, float] = field(default_factory=dict)
     error: str | None = None
     started: float = 0.0  # time.monotonic() at kernel start, to see which runs overlapped
+    cell_cpu_seconds: dict[int, float] = field(default_factory=dict)
+    hung: bool = False
 
     @property
     def ok(self) -> bool:
@@ -162,6 +175,28 @@ class ExecutedNotebook:
         if not self.cell_seconds:
             return None
         return max(self.cell_seconds.items(), key=lambda kv: kv[1])
+
+    @property
+    def busiest_cell(self) -> tuple[int, float] | None:
+        """The cell whose kernel used the most CPU time, and that time."""
+        if not self.cell_cpu_seconds:
+            return None
+        return max(self.cell_cpu_seconds.items(), key=lambda kv: kv[1])
+
+
+def _cpu_seconds(pid) -> float | None:
+    """User + system CPU time of process ``pid`` so far (Linux; None elsewhere)."""
+    try:
+        with open(f"/proc/{int(pid)}/stat", encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, TypeError):
+        return None
+
+
+#: A cell that failed after its kernel used less CPU time than IDLE_SHARE of the wait (or less than
+#: IDLE_FLOOR seconds, for short waits) was not running: its kernel sat idle.
+IDLE_SHARE, IDLE_FLOOR = 0.02, 0.5
 
 
 def notebook_client(nb, cwd: Path, timeout: int, *, safe: bool = True, **kwargs):
@@ -187,34 +222,75 @@ def notebook_client(nb, cwd: Path, timeout: int, *, safe: bool = True, **kwargs)
 
 async def _execute_one(path: Path, timeout: int, safe: bool, stall_is_error: bool) -> ExecutedNotebook:
     import nbformat
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
     nb = nbformat.read(path, as_version=4)
-    started: dict[int, float] = {}
+    started: dict[int, tuple[float, float | None]] = {}
     cell_seconds: dict[int, float] = {}
+    cell_cpu: dict[int, float] = {}
+
+    sample: list = [None, None]  # (time, kernel CPU) of the last reading; kept after the kernel has gone
+
+    def kernel_cpu():
+        provisioner = getattr(client.km, "provisioner", None) if client.km is not None else None
+        cpu = _cpu_seconds(getattr(provisioner, "pid", None))
+        if cpu is not None:
+            sample[:] = [time.monotonic(), cpu]
+        return cpu
+
+    async def sampler():  # a timed-out cell is reported after its kernel was shut down: read it meanwhile
+        while True:
+            await asyncio.sleep(1.0)
+            kernel_cpu()
 
     def on_cell_execute(cell, cell_index, **_):
-        started[cell_index] = time.monotonic()
+        started[cell_index] = (time.monotonic(), kernel_cpu())
+
+    def elapsed(cell_index):
+        t, c = started[cell_index]
+        now = kernel_cpu()
+        if now is None and sample[1] is not None and sample[0] >= t:
+            return sample[0] - t, (sample[1] - c if c is not None else None)
+        return time.monotonic() - t, (now - c if now is not None and c is not None else None)
+
+    def describe(cell_index, dt, cpu):
+        work = "" if cpu is None else f", {cpu:.0f} s of it computing in the kernel"
+        return (f"cell {cell_index} after {dt:.0f} s{work} (cell timeout {timeout} s; "
+                f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
     def on_cell_executed(cell, cell_index, **_):
-        dt = time.monotonic() - started[cell_index]
+        dt, cpu = elapsed(cell_index)
         cell_seconds[cell_index] = dt
+        if cpu is not None:
+            cell_cpu[cell_index] = cpu
         if stall_is_error and dt >= timeout:
-            raise CellStalled(f"{path.name}: cell {cell_index} took {dt:.0f} s, the whole cell timeout of "
-                              f"{timeout} s (a lost reply; see learnreg.book.execution)")
+            raise CellStalled(f"{path.name}: {describe(cell_index, dt, cpu)}: the reply came only at the timeout "
+                              "(a lost reply, see learnreg.book.execution, or a cell too slow for the timeout)")
 
     client = notebook_client(nb, path.parent, timeout, safe=safe,
                              on_cell_execute=on_cell_execute, on_cell_executed=on_cell_executed)
     t0 = time.monotonic()
-    error = None
+    error, hung = None, False
+    watch = asyncio.ensure_future(sampler())
     try:
         await client.async_execute()
-    except CellStalled as exc:
-        error = str(exc)
-    except (CellExecutionError, CellTimeoutError, DeadKernelError, RuntimeError) as exc:
-        text = str(exc).strip()
-        error = f"{path.name}: {type(exc).__name__}: " + (text.splitlines()[-1][:500] if text else "")
-    return ExecutedNotebook(path, nb, time.monotonic() - t0, cell_seconds, error, started=t0)
+    except Exception as exc:  # CellStalled, CellExecutionError, CellTimeoutError, DeadKernelError, no kernel
+        pending = [i for i in started if i not in cell_seconds]
+        if isinstance(exc, CellStalled):
+            error = str(exc)
+            i = max(cell_seconds)
+            dt, cpu = cell_seconds[i], cell_cpu.get(i)
+        else:
+            text = str(exc).strip()
+            lines = [line for line in text.splitlines() if line.strip() and not line.startswith("---")]
+            detail = (lines[0] if "timed out" in text else lines[-1])[:300] if lines else ""
+            dt, cpu = elapsed(pending[-1]) if pending else (0.0, None)
+            where = f"{describe(pending[-1], dt, cpu)}: " if pending else ""
+            error = f"{path.name}: {type(exc).__name__}: {where}{detail}"
+        hung = cpu is not None and dt > 0 and cpu < max(IDLE_SHARE * dt, IDLE_FLOOR)
+    finally:
+        watch.cancel()
+    return ExecutedNotebook(path, nb, time.monotonic() - t0, cell_seconds, error, started=t0,
+                            cell_cpu_seconds=cell_cpu, hung=hung)
 
 
 async def _execute_all(paths, timeout, jobs, safe, stall_is_error, on_done):
@@ -247,8 +323,6 @@ def execute_notebooks(paths, *, timeout: int, jobs: int = 1, safe: bool = True, 
         return loop.run_until_complete(_execute_all(paths, timeout, jobs, safe, stall_is_error, on_done))
     finally:
         loop.close()
-        if _RUNTIME:
-            shutil.rmtree(_RUNTIME.pop(), ignore_errors=True)
 
 
 def _known_seconds(cache, paths) -> dict[Path, float]:
