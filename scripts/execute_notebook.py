@@ -2,10 +2,12 @@
 
 Usage: .venv/bin/python scripts/execute_notebook.py notebooks/01_operators.ipynb [...]
 
-Each notebook runs in its own folder, as the book build and nbval run it. Text
+Each notebook runs in a fresh kernel in its own folder, with the book's cell
+timeout, through :mod:`learnreg.book.execution` (as ``make book`` runs it). Text
 outputs are kept so that ``pytest --nbval`` can compare them with a fresh run;
 image data and saved widget state are removed to keep the repository small
-(nbval ignores images, and the book re-executes every notebook anyway).
+(nbval ignores images, and the book re-executes every notebook anyway), by the
+same function that git's clean filter uses (learnreg.book.notebook_store).
 Claims recorded while executing go to a temporary folder, not to _build.
 """
 
@@ -14,25 +16,15 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
-STRIP_MIME = ("image/png", "image/jpeg", "image/svg+xml", "application/vnd.jupyter.widget-state+json")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
 
-
-def strip(nb: nbformat.NotebookNode) -> None:
-    """Remove image data and widget state, keep text outputs."""
-    nb.metadata.pop("widgets", None)
-    for cell in nb.cells:
-        cell.metadata.pop("execution", None)
-        for out in cell.get("outputs", []):
-            data = out.get("data")
-            if data:
-                for mime in STRIP_MIME:
-                    data.pop(mime, None)
+from learnreg.book.execution import book_timeout, execute_notebooks  # noqa: E402
+from learnreg.book.notebook_store import strip_outputs  # noqa: E402
 
 
 def main(paths: list[str]) -> int:
@@ -41,19 +33,19 @@ def main(paths: list[str]) -> int:
         return 2
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # bit-reproducible BLAS, as in the Makefile
+    os.environ["LEARNREG_STATIC_PAGES"] = "1"  # panels in their static form, as the book build and nbval run them
+    timeout = book_timeout(ROOT)
     for p in paths:
         path = Path(p).resolve()
-        nb = nbformat.read(path, as_version=4)
         with tempfile.TemporaryDirectory() as claims:
             os.environ["LEARNREG_CLAIMS_DIR"] = claims
-            t0 = time.perf_counter()
-            NotebookClient(
-                nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-            ).execute()
-            dt = time.perf_counter() - t0
-        strip(nb)
-        nbformat.write(nb, path)
-        print(f"{path.name}: executed in {dt:.1f} s")
+            (result,) = execute_notebooks([path], timeout=timeout)
+        if not result.ok:
+            print(result.error, file=sys.stderr)
+            return 1
+        strip_outputs(result.nb)
+        nbformat.write(result.nb, path)
+        print(f"{path.name}: executed in {result.seconds:.1f} s")
     return 0
 
 

@@ -161,17 +161,51 @@ def test_entry_with_matching_checksums_but_unfit_arrays_is_recomputed(tmp_path, 
     """An entry whose metadata carries the right key and checksums is still checked against the operator."""
     monkeypatch.setenv("LEARNREG_CACHE_DIR", str(tmp_path))
     op = Radon(6)
-    good = op.svd(cache=False)
-    cached_arrays({**op.params, "what": "svd"}, lambda: {"s": good.s, "U": good.U, "V": good.V, **change(good)},
+    good = op.svd(method="numerical", cache=False)
+    cached_arrays(op.svd_cache_key("numerical"), lambda: {"s": good.s, "U": good.U, "V": good.V, **change(good)},
                   directory=tmp_path)
     with pytest.warns(CacheWarning, match="does not fit"):
-        S = Radon(6).svd()
+        S = Radon(6).svd(method="numerical")
     np.testing.assert_array_equal(S.s, good.s)
     np.testing.assert_array_equal(S.U, good.U)
     # the recomputed entry replaced the forged one: the next load is silent and equal
     with warnings.catch_warnings():
         warnings.simplefilter("error", CacheWarning)
-        np.testing.assert_array_equal(Radon(6).svd().V, good.V)
+        np.testing.assert_array_equal(Radon(6).svd(method="numerical").V, good.V)
+
+
+def _first_block(arrays):
+    return next(k[:-3] for k in arrays if k.endswith("_Wx") and arrays[k].shape[1] > 1)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda a: {"s": np.where(np.arange(a["s"].size) == 2, np.nan, a["s"])},  # a NaN singular value
+        lambda a: {"s": a["s"][::-1].copy()},  # increasing
+        lambda a: {"s": np.where(np.arange(a["s"].size) == a["s"].size - 1, 1e-320, a["s"])},  # subnormal
+        lambda a: {f"{_first_block(a)}_Wx": a[f"{_first_block(a)}_Wx"][:, :-1]},  # a factor one column short
+        lambda a: {f"{_first_block(a)}_Wy": a[f"{_first_block(a)}_Wy"][:-1]},  # a factor one row short
+        lambda a: {f"{_first_block(a)}_pos": a[f"{_first_block(a)}_pos"] * 0},  # positions repeated
+        lambda a: {f"{_first_block(a)}_pos": a[f"{_first_block(a)}_pos"].astype(float)},  # positions not integers
+        lambda a: {f"{_first_block(a)}_Wx": a[f"{_first_block(a)}_Wx"].astype(np.complex128)},  # complex factor
+    ],
+    ids=["nan", "unordered", "subnormal", "Wx-width", "Wy-height", "positions-repeated", "positions-float", "complex"],
+)
+def test_block_svd_entry_with_matching_checksums_but_unfit_arrays_is_recomputed(tmp_path, monkeypatch, change):
+    """The factored (symmetry-block) SVD entry of the Radon transform is checked against the operator as well."""
+    monkeypatch.setenv("LEARNREG_CACHE_DIR", str(tmp_path))
+    op = Radon(8)
+    good = op.svd(method="symmetry", cache=False)
+    arrays = good.to_arrays()
+    cached_arrays(op.svd_cache_key("symmetry"), lambda: {**arrays, **change(arrays)}, directory=tmp_path)
+    with pytest.warns(CacheWarning, match="does not fit"):
+        S = Radon(8).svd(method="symmetry")
+    np.testing.assert_array_equal(S.s, good.s)
+    np.testing.assert_array_equal(S.U, good.U)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheWarning)
+        np.testing.assert_array_equal(Radon(8).svd(method="symmetry").V, good.V)
 
 
 @pytest.mark.parametrize("directory", ["", "  ", 3, 2.5, b"folder", ["a"]])

@@ -163,6 +163,17 @@ def _svd8() -> SVD:
 
 
 @functools.lru_cache(maxsize=None)
+def _fsvd4() -> operators.FactoredSVD:
+    """The symmetry-block SVD of Radon(4): rank 15, blocks of 0 to 4 singular values."""
+    return operators.Radon(4).svd(method="symmetry", cache=False)
+
+
+@functools.lru_cache(maxsize=None)
+def _radon4_symmetric() -> operators.Radon:
+    return operators.Radon(4)
+
+
+@functools.lru_cache(maxsize=None)
 def _dfd16() -> frames.WaveletVaguelette:
     return frames.WaveletVaguelette(16, "db2")
 
@@ -251,6 +262,7 @@ def _op_specs() -> dict[str, Callable]:
             "norm_x": lambda op, g: dict(x=g.standard_normal((2, op.shape[1]))),
             "norm_y": lambda op, g: dict(y=g.standard_normal((2, op.shape[0]))),
             "svd": lambda op, g: dict(method="auto", cache=False),
+            "svd_cache_key": lambda op, g: dict(method="numerical"),
             "norm": lambda op, g: dict(),
         }.items():
             out[f"{cid}.{meth}"] = lambda g, inst=inst, meth=meth, args=args: (getattr(inst(), meth), args(inst(), g))
@@ -267,6 +279,23 @@ SPECS: dict[str, Callable[[np.random.Generator], tuple[Callable, dict]]] = {
     "operators.SVD.synthesis_x": lambda g: (_svd8().synthesis_x, dict(c=g.standard_normal((2, R)))),
     "operators.SVD.synthesis_y": lambda g: (_svd8().synthesis_y, dict(c=g.standard_normal((2, R)))),
     "operators.SVD.truncate": lambda g: (_svd8().truncate, dict(r=3)),
+    "operators.SVD.vectors_x": lambda g: (_svd8().vectors_x, dict(k=3)),
+    "operators.SVD.vectors_y": lambda g: (_svd8().vectors_y, dict(k=1)),
+    "operators.FactoredSVD": lambda g: (operators.FactoredSVD, dict(
+        s=_fsvd4().s.copy(), basis_x=_fsvd4().basis_x, basis_y=_fsvd4().basis_y, blocks=list(_fsvd4().blocks),
+        weights_x=_fsvd4().weights_x.copy(), weights_y=_fsvd4().weights_y.copy())),
+    "operators.FactoredSVD.coefficients_x": lambda g: (_fsvd4().coefficients_x, dict(x=g.standard_normal((2, 16)))),
+    "operators.FactoredSVD.coefficients_y": lambda g: (_fsvd4().coefficients_y, dict(y=g.standard_normal((2, 24)))),
+    "operators.FactoredSVD.synthesis_x": lambda g: (_fsvd4().synthesis_x, dict(c=g.standard_normal((2, 15)))),
+    "operators.FactoredSVD.synthesis_y": lambda g: (_fsvd4().synthesis_y, dict(c=g.standard_normal((2, 15)))),
+    "operators.FactoredSVD.to_arrays": lambda g: (_fsvd4().to_arrays, dict()),
+    "operators.FactoredSVD.truncate": lambda g: (_fsvd4().truncate, dict(r=5)),
+    "operators.FactoredSVD.vectors_x": lambda g: (_fsvd4().vectors_x, dict(k=7)),
+    "operators.FactoredSVD.vectors_y": lambda g: (_fsvd4().vectors_y, dict(k=2)),
+    "operators.BlockFactor": lambda g: (operators.BlockFactor, dict(
+        name="B2", Wx=g.standard_normal((3, 2)), Wy=g.standard_normal((3, 2)), positions=np.array([0, 1]))),
+    "operators.Radon.equivariance_defect": lambda g: (_radon4_symmetric().equivariance_defect, dict()),
+    "operators.Radon.symmetry_defect": lambda g: (_radon4_symmetric().symmetry_defect, dict(numerical=True)),
     "operators.make_operator": lambda g: (make_operator, dict(name="integration", n=8)),
     "operators.pixel_grid": lambda g: (operators.pixel_grid, dict(n=4)),
     "operators.dot_test": lambda g: (operators.dot_test, dict(op=Integration(8), rng=g, n_trials=2)),
@@ -287,6 +316,7 @@ SPECS: dict[str, Callable[[np.random.Generator], tuple[Callable, dict]]] = {
     # data
     "data.make_rng": lambda g: (data.make_rng, dict(seed=int(g.integers(0, 1000)))),
     "data.spawn": lambda g: (data.spawn, dict(rng=g, count=3)),
+    "data.substream": lambda g: (data.substream, dict(rng=g, key="rates")),
     "data.gaussian_random_field": lambda g: (data.gaussian_random_field,
                                              dict(basis=_svd8().U.copy(), moments=_spec(g)[1], n_samples=3, rng=g)),
     "data.power_law_moments": lambda g: (data.power_law_moments, dict(r=R, b=2.0)),

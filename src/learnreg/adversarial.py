@@ -262,12 +262,14 @@ def l2_inner_max(r, g, eps, *, tol: float = 1e-13, max_iter: int = 200):
             break
         dn = np.sum(q**2 / den, axis=1) / np.maximum(nc, 1e-300)  # -d||c||/dt
         psi = 1.0 / np.maximum(nc, 1e-300) - 1.0 / eps
-        dpsi = dn / np.maximum(nc, 1e-300) ** 2
         with np.errstate(divide="ignore", invalid="ignore"):
+            dpsi = dn / np.maximum(nc, 1e-300) ** 2
             t_new = t - psi / dpsi
         bad = ~np.isfinite(t_new) | (t_new <= t_lo) | (t_new >= t_hi)
         mid = np.where(t_lo > 0, np.sqrt(t_lo * t_hi), 0.5 * t_hi)
-        t = np.where(converged, t, np.where(bad, mid, t_new))
+        # a row whose bracket has shrunk to t = 1e-300 (a residual that vanishes on the largest g_k) stays
+        # there: halving further would underflow to t = 0 and divide 0 by 0; the hard case below finishes it
+        t = np.where(converged | (t_hi <= 1e-300), t, np.where(bad, mid, t_new))
     den = gap[None, :] + t[:, None]
     c = a / den
     nc = cnorm(t)
@@ -373,7 +375,7 @@ def pgd_attack(
     eta : ndarray, shape (K, m)
     """
     _check_svd(svd)
-    N, m = svd.U.shape[0], svd.V.shape[0]
+    N, m = svd.dim_x, svd.dim_y
     R = as_array(R, "R", ndim=2)
     if R.shape != (N, m):
         raise ValueError(f"R must have shape (N, m) = ({N}, {m}) to match the operator, got {R.shape}")

@@ -27,8 +27,9 @@ Example
 ...     fig, ax = plt.subplots(figsize=(4, 3))
 ...     ax.set_title(f"delta = {delta}, b = {b}")
 ...     return fig
->>> slider = static_slider(plot, {"delta": [1e-2, 1e-3], "b": [1.5, 2.0]})  # doctest: +SKIP
->>> slider                                                                # doctest: +SKIP
+>>> slider = static_slider(plot, {"delta": [1e-2, 1e-3], "b": [1.5, 2.0]})
+>>> len(slider.frames), slider.names, slider.values
+(4, ('delta', 'b'), ((0.01, 0.001), (1.5, 2.0)))
 """
 
 from __future__ import annotations
@@ -47,10 +48,10 @@ import numpy as np
 
 from .._validate import check_int
 
-__all__ = ["StaticSlider", "static_slider", "reset_ids", "png_size", "glue_figure", "figure_img_html", "MAX_FRAMES"]
+__all__ = ["StaticSlider", "static_slider", "reset_ids", "png_size", "MAX_FRAMES"]
 
 #: Largest number of frames one slider may hold (keeps the page weight reasonable).
-MAX_FRAMES = 64
+MAX_FRAMES = 96
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -89,11 +90,17 @@ def _default_format(value) -> str:
 
 
 def _quantize(png: bytes, colors: int) -> bytes:
-    """The PNG reduced to an adaptive palette of ``colors`` colours (no dithering; deterministic)."""
+    """The PNG reduced to an adaptive palette of ``colors`` colours (no dithering; deterministic).
+
+    Images with transparency (the layers of a slider with a background) keep it.
+    """
     from PIL import Image
 
-    img = Image.open(io.BytesIO(png)).convert("RGB")
-    img = img.quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    img = Image.open(io.BytesIO(png))
+    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+        img = img.convert("RGBA").quantize(colors=colors, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    else:
+        img = img.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     out = io.BytesIO()
     img.save(out, format="PNG", optimize=True)
     return out.getvalue()
@@ -177,15 +184,16 @@ class StaticSlider:
         grid = " x ".join(f"{n} ({len(v)})" for n, v in zip(self.names, self.values))
         return f"static slider {self.uid}: {len(self.frames)} frames over {grid}, {w}x{h} px, {self.nbytes / 1e3:.0f} kB of HTML"
 
+    def describe(self) -> str:
+        """One line without sizes (the same on every machine): what the slider varies."""
+        grid = " × ".join(f"{n} ({len(v)} values)" for n, v in zip(self.names, self.values))
+        return f"Static slider over {grid}."
+
     def __repr__(self) -> str:
-        return self.summary()
+        return self.describe()
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return {
-            "text/html": self.html,
-            "image/png": base64.b64encode(self.frames[self.initial]).decode("ascii"),
-            "text/plain": self.summary(),
-        }
+        return {"text/html": self.html, "text/plain": self.describe()}
 
 
 _SCRIPT = """(function () {
@@ -223,6 +231,7 @@ def static_slider(
     dpi: int | None = None,
     colors: int | None = 128,
     max_frames: int = MAX_FRAMES,
+    background: bytes | None = None,
 ) -> StaticSlider:
     r"""Render ``plot`` on every point of ``grid`` and return a self-contained slider.
 
@@ -230,8 +239,10 @@ def static_slider(
     ----------
     plot : callable
         Called as ``plot(**params)`` for every grid point; returns a matplotlib
-        ``Figure`` (saved as PNG and closed) or PNG bytes. All frames must have
-        the same size in pixels, so that the page does not jump.
+        ``Figure`` (saved as PNG and closed) or PNG bytes, optionally paired
+        with a caption string that the label shows after the parameter values.
+        All frames must have the same size in pixels, so that the page does not
+        jump.
     grid : mapping of str to sequence
         Parameter name :math:`\to` its values :math:`P_r`, in slider order. Names
         are Python identifiers; values can be numbers or strings.
@@ -253,6 +264,10 @@ def static_slider(
         the PNGs as drawn.
     max_frames : int
         Refuse grids with more frames than this (page weight).
+    background : bytes, optional
+        A PNG drawn once under every frame. The frames are then transparent
+        layers of the same size holding only what changes, which makes a
+        slider several times lighter (see :mod:`learnreg.book.panels`).
 
     Returns
     -------
@@ -324,7 +339,11 @@ def static_slider(
     for idx in itertools.product(*(range(m) for m in shape)):
         params = {name: values[r][i] for r, (name, i) in enumerate(zip(names, idx))}
         text = ", ".join(f"{labels.get(n, n)} = {fmt(n, v)}" for n, v in params.items())
-        png = _to_png(plot(**params), dpi, colors, text)
+        result = plot(**params)
+        if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], str):
+            result, caption = result
+            text = f"{text} — {caption}" if caption else text
+        png = _to_png(result, dpi, colors, text)
         if size is None:
             size = png_size(png)
         elif png_size(png) != size:
@@ -349,19 +368,38 @@ def static_slider(
     controls = []
     for r, name in enumerate(names):
         disp = html.escape(labels.get(name, name))
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values[r])
+        data_values = html.escape(json.dumps(list(values[r])), quote=True) if numeric else ""
         controls.append(
             f'<label style="margin-right:1.5em;white-space:nowrap">{disp} '
             f'<input type="range" class="learnreg-slider-input" data-param="{name}" min="0" max="{shape[r] - 1}" '
-            f'step="1" value="{start[r]}" aria-label="{disp}" style="vertical-align:middle"></label>'
+            f'step="1" value="{start[r]}" aria-label="{disp}"'
+            + (f' data-values="{data_values}"' if numeric else "")
+            + ' style="vertical-align:middle"></label>'
         )
     w, h = size
     alt_first = f"{alt} ({frame_labels[first]})" if alt else frame_labels[first]
+    frame_img = (
+        f'<img class="learnreg-slider-frame" width="{w}" height="{h}" style="max-width:100%;height:auto" '
+        f'alt="{html.escape(alt_first)}" src="data:image/png;base64,{b64[first]}">'
+    )
+    if background is not None:
+        if png_size(background) != size:
+            raise ValueError(f"background must have the frames' size {size} px, got {png_size(background)} px")
+        bg64 = base64.b64encode(background).decode("ascii")
+        frame_img = (
+            f'<div class="learnreg-slider-stack" style="position:relative;display:inline-block;max-width:100%">'
+            f'<img class="learnreg-slider-background" width="{w}" height="{h}" alt="" '
+            f'style="display:block;max-width:100%;height:auto" src="data:image/png;base64,{bg64}">'
+            f'<img class="learnreg-slider-frame" width="{w}" height="{h}" alt="{html.escape(alt_first)}" '
+            f'style="position:absolute;left:0;top:0;width:100%;height:auto" src="data:image/png;base64,{b64[first]}">'
+            "</div>"
+        )
     out = (
         f'<div class="learnreg-slider" id="{uid}" data-frame="{first}" style="margin:0.5em 0">\n'
         f'<div class="learnreg-slider-controls">{"".join(controls)}'
         f'<output class="learnreg-slider-label" style="font-family:monospace">{html.escape(frame_labels[first])}</output></div>\n'
-        f'<img class="learnreg-slider-frame" width="{w}" height="{h}" style="max-width:100%;height:auto" '
-        f'alt="{html.escape(alt_first)}" src="data:image/png;base64,{b64[first]}">\n'
+        f"{frame_img}\n"
         f'<script type="application/json" class="learnreg-slider-data">{payload_json}</script>\n'
         f"<script>\n{_SCRIPT % {'uid': uid}}\n</script>\n"
         "</div>"
@@ -374,52 +412,4 @@ def static_slider(
         frames=tuple(frames),
         initial=first,
         html=out,
-    )
-
-
-def glue_figure(key: str, fig, alt: str = "") -> None:
-    """Store ``fig`` under ``key`` for the book's landing-page gallery (myst-nb ``glue``).
-
-    The figure is stored as a self-contained HTML ``<img>`` with the PNG inline
-    (drawn here, so it does not depend on the notebook's matplotlib backend, and
-    pasted on another page without any image file to copy). It is not displayed
-    a second time. Where myst-nb is not installed (for example on Colab, which
-    installs only the package), nothing happens.
-
-    Parameters
-    ----------
-    key : str
-        Glue key, e.g. ``"gallery-ch1"``; the landing page pastes it with
-        ``{glue} gallery-ch1`` and ``:doc:`` pointing to the chapter.
-    fig : matplotlib Figure
-    alt : str
-        Alternative text of the image.
-    """
-    if not isinstance(key, str) or not _NAME.match(key.replace("-", "_")):
-        raise ValueError(f"key must be a name of letters, digits, '-' and '_', got {key!r}")
-    from matplotlib.figure import Figure
-
-    if not isinstance(fig, Figure):
-        raise ValueError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
-    if not isinstance(alt, str):
-        raise ValueError(f"alt must be a string, got {type(alt).__name__}")
-    try:
-        from myst_nb import glue
-    except ImportError:  # pragma: no cover - depends on the environment
-        return
-    from IPython.display import HTML
-
-    glue(key, HTML(figure_img_html(fig, alt)), display=False)
-
-
-def figure_img_html(fig, alt: str = "") -> str:
-    """A self-contained ``<img>`` tag holding the PNG of ``fig`` (scaled to the column width)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    png = buf.getvalue()
-    w, h = png_size(png)
-    b64 = base64.b64encode(png).decode("ascii")
-    return (
-        f'<img class="learnreg-gallery-figure" width="{w}" height="{h}" style="max-width:100%;height:auto" '
-        f'alt="{html.escape(alt)}" src="data:image/png;base64,{b64}">'
     )

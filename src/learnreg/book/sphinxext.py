@@ -7,19 +7,26 @@ claims are stored in the build environment; so the ledger always matches what
 the chapters show, whether a notebook was just executed or served from the
 execution cache.
 
-Directives
-----------
-``claims-ledger``
-    Replaced, once every page has been read, by a table of all claims:
-    id, chapter, statement, measured, expected, tolerance, relation,
-    pass/fail and a link to the claim in its chapter.
+Directives (each replaced once every page has been read)
+----------------------------------------------------------
 ``claims-summary``
-    Replaced by one sentence: how many claims there are and how many pass.
+    One sentence: how many theory claims pass and how many expectations held.
+``claims-not-held``
+    The expectations that did not hold (and any failed theory claim), each
+    with its numbers and a link to the page that explains it.
+``claims-counts``
+    A table of counts per chapter and type.
+``claims-ledger``
+    The table of all claims (id linked to the claim in its chapter, chapter,
+    type, statement with its math typeset, measured value, the checked
+    relation, status), with filters by chapter, type and status that work in
+    the static page.
 
 At the end of the build the claims are written to ``_build/claims.json`` (next
-to the HTML folder). A failed claim, a duplicated claim id, a chapter notebook
-without claims, or an empty ledger is reported as a warning, so that a build
-with ``-W`` fails.
+to the HTML folder). A failed *theory* claim, a duplicated claim id, a chapter
+notebook without claims, or an empty ledger is reported as a warning, so that
+a build with ``-W`` fails; an expectation that did not hold is not a warning:
+the ledger page lists it.
 """
 
 from __future__ import annotations
@@ -33,19 +40,15 @@ from docutils import nodes
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
-from .claims import format_number
+from .claims import MATH, format_number, relation_text
 
 logger = logging.getLogger(__name__)
 
-_DATA = re.compile(r'<div class="learnreg-claim"[^>]*\bdata-claim="([^"]*)"')
+_DATA = re.compile(r'<div class="learnreg-claim[^"]*"[^>]*\bdata-claim="([^"]*)"')
 
 
-class _ledger_placeholder(nodes.General, nodes.Element):
-    pass
-
-
-class _summary_placeholder(nodes.General, nodes.Element):
-    pass
+class _placeholder(nodes.General, nodes.Element):
+    """Replaced, once every page has been read, by the part of the ledger named in ``what``."""
 
 
 def mark_rebuilt_every_time(env, key: str) -> None:
@@ -81,20 +84,20 @@ def connect_rebuilt_every_time(app, key: str) -> None:
 _LEDGER_DOCS = "learnreg_ledger_docs"
 
 
-class ClaimsLedgerDirective(SphinxDirective):
-    has_content = False
+def _directive(what: str):
+    class _LedgerPart(SphinxDirective):
+        has_content = False
 
-    def run(self):
-        mark_rebuilt_every_time(self.env, _LEDGER_DOCS)
-        return [_ledger_placeholder()]
+        def run(self):
+            mark_rebuilt_every_time(self.env, _LEDGER_DOCS)
+            node = _placeholder(what=what)
+            # The statements' math is only known when the placeholder is resolved; a math node in it now
+            # makes Sphinx load MathJax on this page (it looks for math when a page is read).
+            node += nodes.math(text="")
+            return [node]
 
-
-class ClaimsSummaryDirective(SphinxDirective):
-    has_content = False
-
-    def run(self):
-        mark_rebuilt_every_time(self.env, _LEDGER_DOCS)
-        return [_summary_placeholder()]
+    _LedgerPart.__name__ = f"Claims{what.title().replace('-', '')}Directive"
+    return _LedgerPart
 
 
 def _collect(app, doctree):
@@ -155,45 +158,167 @@ def docutils_table(headers, rows, widths, classes=()) -> nodes.table:
     return table
 
 
+def _statement_nodes(statement: str) -> list[nodes.Node]:
+    """Text with ``$...$`` as inline math nodes (typeset by MathJax)."""
+    out, last = [], 0
+    for m in MATH.finditer(statement):
+        if m.start() > last:
+            out.append(nodes.Text(statement[last:m.start()]))
+        out.append(nodes.math(text=m.group(1)))
+        last = m.end()
+    if last < len(statement):
+        out.append(nodes.Text(statement[last:]))
+    return out
+
+
+def _cell(*children, classes=()) -> nodes.paragraph:
+    para = nodes.paragraph(classes=list(classes))
+    for child in children:
+        para += child
+    return para
+
+
+def _link(app, fromdocname: str, r: dict, text: str) -> nodes.reference:
+    anchor = f"claim-{r['id']}"
+    uri = app.builder.get_relative_uri(fromdocname, r["docname"]) + "#" + anchor
+    return nodes.reference("", text, refuri=uri, internal=True)
+
+
+def _shown_measured(r: dict) -> str:
+    if r.get("verdict_only"):
+        return "below the bound" if r["passed"] else "above the bound"
+    return format_number(r["measured"], 4)
+
+
 def _ledger_table(app, fromdocname: str, records: list[dict]) -> nodes.table:
-    headers = ["id", "ch.", "statement", "measured", "expected", "tol.", "check", "result", "where"]
-    widths = [18, 3, 30, 9, 8, 8, 6, 8, 10]
-    rows = []
+    headers = ["id", "ch", "type", "statement", "measured", "check", "status"]
+    widths = [15, 3, 9, 40, 9, 17, 7]
+    table = nodes.table(classes=["learnreg-ledger", "colwidths-given"])
+    group = nodes.tgroup(cols=len(headers))
+    table += group
+    for w in widths:
+        group += nodes.colspec(colwidth=w)
+    thead = nodes.thead()
+    head = nodes.row()
+    for h in headers:
+        head += nodes.entry("", nodes.paragraph(text=h))
+    thead += head
+    group += thead
+    tbody = nodes.tbody()
     for r in records:
-        anchor = r.get("figure") or f"claim-{r['id']}"
-        uri = app.builder.get_relative_uri(fromdocname, r["docname"]) + "#" + anchor
-        measured = r["measured"]
+        status = r.get("status") or ("pass" if r["passed"] else "fail")
+        row = nodes.row(classes=["ledger-row", f"ledger-ch-{r['chapter']}", f"ledger-type-{r['type']}",
+                                 "ledger-status-" + status.replace(" ", "-")])
+        cells = [
+            _cell(_link(app, fromdocname, r, "") , classes=["ledger-id"]),
+            _cell(nodes.Text(str(r["chapter"]))),
+            _cell(nodes.Text(r["type"])),
+            _cell(*_statement_nodes(r["statement"])),
+            _cell(nodes.Text(_shown_measured(r)), classes=["ledger-num"]),
+            _cell(nodes.Text(relation_text(r["kind"], r["expected"], r["tolerance"])), classes=["ledger-check"]),
+            _cell(nodes.strong(text=status), classes=[f"ledger-{status.replace(' ', '-')}"]),
+        ]
+        cells[0][0] += nodes.literal(text=r["id"])
+        for c in cells:
+            row += nodes.entry("", c)
+        tbody += row
+    group += tbody
+    return table
+
+
+_FILTER_HTML = """<div class="learnreg-ledger-filter" aria-label="filter the ledger">
+<label>chapter <select data-filter="ch"><option value="">all</option>%(chapters)s</select></label>
+<label>type <select data-filter="type"><option value="">all</option><option value="theory">theory</option><option value="expectation">expectation</option></select></label>
+<label>status <select data-filter="status"><option value="">all</option><option value="pass">pass</option><option value="fail">fail</option><option value="held">held</option><option value="not-held">not held</option></select></label>
+<output class="learnreg-ledger-count"></output>
+</div>
+<script>
+(function () {
+  var box = document.currentScript.previousElementSibling;
+  function apply() {
+    var want = {};
+    box.querySelectorAll("select").forEach(function (s) { want[s.dataset.filter] = s.value; });
+    var rows = document.querySelectorAll("table.learnreg-ledger tr.ledger-row"), shown = 0;
+    rows.forEach(function (tr) {
+      var ok = (!want.ch || tr.classList.contains("ledger-ch-" + want.ch)) &&
+               (!want.type || tr.classList.contains("ledger-type-" + want.type)) &&
+               (!want.status || tr.classList.contains("ledger-status-" + want.status));
+      tr.style.display = ok ? "" : "none";
+      if (ok) { shown += 1; }
+    });
+    box.querySelector("output").textContent = shown + " of " + rows.length + " claims shown";
+  }
+  box.querySelectorAll("select").forEach(function (s) { s.addEventListener("change", apply); });
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", apply); } else { apply(); }
+})();
+</script>"""
+
+
+def _filter_node(records: list[dict]) -> nodes.raw:
+    chapters = sorted({r["chapter"] for r in records})
+    options = "".join(f'<option value="{c}">{c}</option>' for c in chapters)
+    return nodes.raw("", _FILTER_HTML % {"chapters": options}, format="html")
+
+
+def _not_held(app, fromdocname: str, records: list[dict]) -> nodes.Node:
+    """The expectations that did not hold (and any failed theory claim), each linked to its page."""
+    bad = [r for r in records if not r["passed"]]
+    if not bad:
+        return nodes.paragraph(text="Every theory claim passes and every expectation held.")
+    items = nodes.bullet_list()
+    for r in bad:
+        kind = "theory claim FAILED" if r["type"] == "theory" else "expectation not held"
+        para = nodes.paragraph()
+        para += nodes.strong(text=f"{kind}: ")
+        para += _link(app, fromdocname, r, "")
+        para[-1] += nodes.literal(text=r["id"])
+        para += nodes.Text(f" (chapter {r['chapter']}): ")
+        para += _statement_nodes(r["statement"])
+        para += nodes.Text(f" Measured {_shown_measured(r)}; checked {relation_text(r['kind'], r['expected'], r['tolerance'])}.")
+        items += nodes.list_item("", para)
+    return items
+
+
+def _counts(records: list[dict]) -> nodes.table:
+    chapters = sorted({r["chapter"] for r in records})
+    rows = []
+    for ch in chapters + [None]:
+        sel = [r for r in records if ch is None or r["chapter"] == ch]
+        th = [r for r in sel if r["type"] == "theory"]
+        ex = [r for r in sel if r["type"] == "expectation"]
         rows.append([
-            nodes.literal(text=r["id"]),
-            r["chapter"],
-            r["statement"],
-            format_number(measured) if isinstance(measured, (int, float)) else measured,
-            format_number(r["expected"]),
-            format_number(r["tolerance"]),
-            r["kind"],
-            nodes.strong(text="pass" if r["passed"] else "FAIL"),
-            nodes.reference("", "chapter " + str(r["chapter"]), refuri=uri, internal=True),
+            "all" if ch is None else ch,
+            len(th), sum(r["passed"] for r in th), len(th) - sum(r["passed"] for r in th),
+            len(ex), sum(r["passed"] for r in ex), len(ex) - sum(r["passed"] for r in ex),
         ])
-    return docutils_table(headers, rows, widths, classes=["learnreg-ledger"])
+    headers = ["chapter", "theory", "pass", "fail", "expectations", "held", "not held"]
+    return docutils_table(headers, rows, [10, 10, 10, 10, 14, 10, 10], classes=["learnreg-ledger-counts"])
 
 
 def _resolve(app, doctree, fromdocname):
-    placeholders = list(doctree.findall(_ledger_placeholder)) + list(doctree.findall(_summary_placeholder))
+    placeholders = [n for n in doctree.findall(_placeholder)]
     if not placeholders:
         return
     records = _records(app.env)
-    n_pass = sum(bool(r["passed"]) for r in records)
     for node in placeholders:
-        if isinstance(node, _ledger_placeholder):
-            if records:
-                node.replace_self(_ledger_table(app, fromdocname, records))
-            else:
-                node.replace_self(nodes.paragraph(text="No claims have been recorded yet."))
+        what = node["what"]
+        if not records:
+            node.replace_self(nodes.paragraph(text="No claims have been recorded yet."))
+        elif what == "ledger":
+            node.replace_self([_filter_node(records), _ledger_table(app, fromdocname, records)])
+        elif what == "not-held":
+            node.replace_self(_not_held(app, fromdocname, records))
+        elif what == "counts":
+            node.replace_self(_counts(records))
         else:
+            theory = [r for r in records if r["type"] == "theory"]
+            expect = [r for r in records if r["type"] == "expectation"]
             chapters = len({r["chapter"] for r in records})
             text = (
-                f"{len(records)} numerical claims from {chapters} chapter{'s' if chapters != 1 else ''} are recorded; "
-                f"{n_pass} pass and {len(records) - n_pass} fail."
+                f"{len(records)} numerical claims from {chapters} chapter{'s' if chapters != 1 else ''} are recorded: "
+                f"{len(theory)} theory claims, of which {sum(r['passed'] for r in theory)} pass and "
+                f"{len(theory) - sum(r['passed'] for r in theory)} fail, and {len(expect)} expectations, of which "
+                f"{sum(r['passed'] for r in expect)} held and {len(expect) - sum(r['passed'] for r in expect)} did not."
             )
             node.replace_self(nodes.paragraph(text=text))
 
@@ -220,7 +345,7 @@ def _finish(app, exception):
     for dup in sorted({i for i in ids if ids.count(i) > 1}):
         logger.warning(f"claims ledger: claim id {dup} is used more than once")
     for r in records:
-        if not r["passed"]:
+        if r["type"] == "theory" and not r["passed"]:
             logger.warning(
                 f"claims ledger: claim {r['id']} FAILED (measured {r['measured']}, "
                 f"expected {r['expected']}, tolerance {r['tolerance']}, {r['kind']})"
@@ -232,14 +357,13 @@ def _finish(app, exception):
 
 
 def setup(app):
-    app.add_node(_ledger_placeholder)
-    app.add_node(_summary_placeholder)
-    app.add_directive("claims-ledger", ClaimsLedgerDirective)
-    app.add_directive("claims-summary", ClaimsSummaryDirective)
+    app.add_node(_placeholder)
+    for what in ("ledger", "summary", "not-held", "counts"):
+        app.add_directive(f"claims-{what}", _directive(what))
     app.connect("doctree-read", _collect)
     app.connect("doctree-resolved", _resolve)
     connect_rebuilt_every_time(app, _LEDGER_DOCS)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("build-finished", _finish)
-    return {"version": "2", "env_version": 2, "parallel_read_safe": True, "parallel_write_safe": True}
+    return {"version": "3", "env_version": 3, "parallel_read_safe": True, "parallel_write_safe": True}
