@@ -355,3 +355,32 @@ def test_cnn_tensors_follow_the_policy():
             reg.value(bad)
     x = torch.linspace(0, 1, 16, dtype=torch.float64).reshape(2, 8)
     torch.testing.assert_close(reg.value(x.float()), reg.value(x), rtol=1e-6, atol=1e-9)
+
+
+def test_the_symmetry_module_follows_the_policy():
+    """Found by probing main's symmetry module after the merge: sizes, matrices and group elements are checked."""
+    from learnreg import symmetry as sym
+    from learnreg.operators import BlockFactor, FactoredSVD
+
+    with pytest.raises(ValueError, match=r"\bn = 1000000\b.*(GiB|TiB)"):
+        sym.image_action(10**6)  # was a MemoryError (7 TiB)
+    op = Radon(4)
+    ax, ay = op._symmetry_actions
+    for M, match in [(op.matrix + 0j, "complex"), (op.matrix > 0, "boolean"), (op.matrix * np.nan, "finite"),
+                     (None, "matrix"), (op.matrix[:, :-1], "shape")]:
+        with pytest.raises(ValueError, match=match):
+            sym.commutation_defect(M, ax, ay, op.weights_x, op.weights_y)
+    bx, by = op.symmetry_bases
+    with pytest.raises(ValueError, match="complex"):
+        sym.block_matrix(op.matrix + 1j, bx, by, "A1")  # was a complex block
+    with pytest.raises(ValueError, match="complex"):
+        ax.apply((1, 0), np.ones(16) + 1j)  # was a complex result
+    with pytest.raises(ValueError, match=r"g\[1\]"):
+        ax.perm((1, 2.5))
+    S = op.svd(method="symmetry", cache=False)
+    with pytest.raises(ValueError, match="non-increasing"):
+        FactoredSVD(S.s[::-1], bx, by, S.blocks, op.weights_x, op.weights_y)
+    with pytest.raises(ValueError, match="Wx"):
+        BlockFactor("A1", np.ones((3, 2)), np.ones((6, 3)), np.array([0, 4, 10]))
+    with pytest.raises(ValueError, match="positions"):
+        BlockFactor("A1", np.ones((3, 3)), np.ones((6, 3)), np.array([0.0, 4.0, 10.0]))

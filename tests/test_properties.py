@@ -69,7 +69,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import learnreg._validate as validate
-from learnreg import adversarial, cache, cnn, data, fitting, frames, metrics, paradigms, rates, spectral, training, tv
+from learnreg import adversarial, cache, cnn, data, fitting, frames, metrics, paradigms, rates, spectral, symmetry, training, tv
 from learnreg.book.claims import ClaimLedger
 from learnreg.experiments import cnn_regularizers as exp_cnn
 from learnreg.experiments import frames as exp_frames
@@ -78,6 +78,7 @@ from learnreg import operators
 
 MODULES = {
     "operators": operators,
+    "symmetry": symmetry,
     "data": data,
     "cache": cache,
     "fitting": fitting,
@@ -171,6 +172,18 @@ def _fsvd4() -> operators.FactoredSVD:
 @functools.lru_cache(maxsize=None)
 def _radon4_symmetric() -> operators.Radon:
     return operators.Radon(4)
+
+
+@functools.lru_cache(maxsize=None)
+def _act4() -> symmetry.PermutationAction:
+    return symmetry.image_action(4)
+
+
+def _sym_args() -> dict:
+    """M, the two actions and the two weights of the symmetric Radon(4)."""
+    op = _radon4_symmetric()
+    ax, ay = op._symmetry_actions
+    return dict(M=op.matrix, action_x=ax, action_y=ay, weights_x=op.weights_x.copy(), weights_y=op.weights_y.copy())
 
 
 @functools.lru_cache(maxsize=None)
@@ -316,6 +329,25 @@ SPECS: dict[str, Callable[[np.random.Generator], tuple[Callable, dict]]] = {
     # data
     "data.make_rng": lambda g: (data.make_rng, dict(seed=int(g.integers(0, 1000)))),
     "data.spawn": lambda g: (data.spawn, dict(rng=g, count=3)),
+    # symmetry
+    "symmetry.PermutationAction": lambda g: (symmetry.PermutationAction, dict(r=_act4().r.copy(), s=_act4().s.copy())),
+    "symmetry.PermutationAction.perm": lambda g: (_act4().perm, dict(g=(1, 1))),
+    "symmetry.PermutationAction.apply": lambda g: (_act4().apply, dict(g=(0, 1), f=g.standard_normal((2, 16)))),
+    "symmetry.PermutationAction.matrix": lambda g: (_act4().matrix, dict(g=(1, 0))),
+    "symmetry.PermutationAction.fixed_points": lambda g: (_act4().fixed_points, dict(g=(1, 0))),
+    "symmetry.image_action": lambda g: (symmetry.image_action, dict(n=4)),
+    "symmetry.sinogram_action": lambda g: (symmetry.sinogram_action, dict(n_angles=4, n_detectors=6)),
+    "symmetry.symmetry_basis": lambda g: (symmetry.symmetry_basis, dict(action=_act4(), weights=np.full(16, 0.25))),
+    "symmetry.isotypic_dimensions": lambda g: (symmetry.isotypic_dimensions, dict(action=_act4())),
+    "symmetry.commutation_defect": lambda g: (symmetry.commutation_defect, _sym_args()),
+    "symmetry.block_matrix": lambda g: (symmetry.block_matrix, dict(
+        M=_radon4_symmetric().matrix, basis_x=_radon4_symmetric().symmetry_bases[0],
+        basis_y=_radon4_symmetric().symmetry_bases[1], block="E1")),
+    "symmetry.block_table": lambda g: (symmetry.block_table, dict(svd=_fsvd4())),
+    "symmetry.SymmetryBasis": lambda g: (symmetry.SymmetryBasis, dict(
+        matrix=_fsvd4().basis_x.matrix, blocks=dict(_fsvd4().basis_x.blocks), weights=_fsvd4().basis_x.weights.copy())),
+    "symmetry.SymmetryBasis.block": lambda g: (_fsvd4().basis_x.block, dict(name="E1")),
+    "symmetry.SymmetryBasis.dimension": lambda g: (_fsvd4().basis_x.dimension, dict(name="B2")),
     "data.substream": lambda g: (data.substream, dict(rng=g, key="rates")),
     "data.gaussian_random_field": lambda g: (data.gaussian_random_field,
                                              dict(basis=_svd8().U.copy(), moments=_spec(g)[1], n_samples=3, rng=g)),
@@ -741,6 +773,13 @@ def test_nan_inf(cid, arg, seed, data):
     _expect_named(cid, func, kwargs, arg)
 
 
+#: Callables for which an empty input is meaningful (and gives an empty or finite result).
+EMPTY_OK = {
+    "fitting.PowerLawFit.__call__": "no points to evaluate",
+    "symmetry.PermutationAction.apply": "a batch of no vectors (the columns of an empty block) permutes to an empty batch",
+}
+
+
 @pytest.mark.parametrize("cid, arg", _applicable("empty"))
 @ARG_SETTINGS
 @given(seed=st.integers(0, 2**16), data=st.data())
@@ -750,7 +789,7 @@ def test_empty(cid, arg, seed, data):
     shape = list(kwargs[arg].shape)
     shape[data.draw(st.integers(0, len(shape) - 1))] = 0
     kwargs[arg] = np.zeros(shape)
-    _expect_named(cid, func, kwargs, arg, or_finite=(cid == "fitting.PowerLawFit.__call__"))
+    _expect_named(cid, func, kwargs, arg, or_finite=cid in EMPTY_OK)
 
 
 @pytest.mark.parametrize("cid, arg", _applicable("negative"))
