@@ -34,6 +34,9 @@ import matplotlib  # noqa: E402
 # plt.show() would emit no figure output at all.
 matplotlib.use("Agg")
 os.environ.pop("MPLBACKEND", None)
+# The stored outputs are the static form of the pages (static sliders, glued figures), as the book build
+# executes them; nbval's kernels inherit this, so a bare `pytest` compares what `make test` compares.
+os.environ["LEARNREG_STATIC_PAGES"] = "1"
 _CLAIMS = Path(tempfile.mkdtemp(prefix="learnreg-claims-"))
 os.environ["LEARNREG_CLAIMS_DIR"] = str(_CLAIMS)
 
