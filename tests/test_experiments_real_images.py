@@ -162,6 +162,7 @@ def test_transfer_from_ellipses_keeps_the_rate_and_loses_a_constant():
     assert math.isclose(t.loss_measured, t.matched_measured - r.measured)
     assert [c.id for c in res.claims()] == ["ch8-transfer-radon32-ellipses-photographs",
                                             "ch8-transfer-model-radon32-ellipses-photographs",
+                                            "ch8-transfer-model-first-radon32-ellipses-photographs",
                                             "ch8-transfer-loss-radon32-ellipses-photographs",
                                             "ch8-transfer-worse-radon32-ellipses-photographs"]
 
