@@ -6,6 +6,8 @@
   rounding-level digits fails here. The summary says what it did in one line.
 * Figures are drawn off-screen (in this process only; notebook kernels keep
   their inline backend).
+* test_properties counts the cases each input-policy strategy generated;
+  they are printed at the end of the run.
 * Claims recorded while nbval re-executes the notebooks go to a temporary
   folder; when the session ends, any failed claim fails the test run.
 """
@@ -78,3 +80,13 @@ def pytest_sessionfinish(session, exitstatus):
             reporter.write_line(f"FAILED CLAIM {r['id']}: {r['statement']} (measured {r['measured']})")
     if failed and session.exitstatus == 0:
         session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print how many cases each input-policy strategy of test_properties generated."""
+    counts = getattr(sys.modules.get("test_properties"), "COUNTS", None)
+    if counts:
+        terminalreporter.write_sep("-", "input policy: generated cases per strategy")
+        for name, count in sorted(counts.items()):
+            terminalreporter.write_line(f"{name:>20}: {count}")
+        terminalreporter.write_line(f"{'total':>20}: {sum(counts.values())}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -140,3 +141,83 @@ def test_operator_svd_uses_the_cache_and_recovers_from_corruption(tmp_path, monk
 def test_bad_keys_raise_value_error(tmp_path, key):
     with pytest.raises(ValueError):
         cached_arrays(key, lambda: {"a": np.zeros(1)}, directory=tmp_path)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda S: {"s": np.where(np.arange(S.rank) == 3, np.nan, S.s)},  # a NaN singular value
+        lambda S: {"s": S.s[::-1].copy()},  # increasing instead of non-increasing
+        lambda S: {"s": -S.s},  # negative
+        lambda S: {"s": np.where(np.arange(S.rank) == S.rank - 1, 1e-320, S.s)},  # subnormal
+        lambda S: {"U": S.U[:, :-1]},  # U one column short
+        lambda S: {"V": S.V[:-1]},  # V one row short
+        lambda S: {"s": S.s[:-1], "U": S.U[:, :-1]},  # V one column too many
+        lambda S: {"U": S.U.astype(np.complex128)},  # complex vectors
+    ],
+    ids=["nan", "unordered", "negative", "subnormal", "U-width", "V-height", "V-width", "complex"],
+)
+def test_entry_with_matching_checksums_but_unfit_arrays_is_recomputed(tmp_path, monkeypatch, change):
+    """An entry whose metadata carries the right key and checksums is still checked against the operator."""
+    monkeypatch.setenv("LEARNREG_CACHE_DIR", str(tmp_path))
+    op = Radon(6)
+    good = op.svd(method="numerical", cache=False)
+    cached_arrays(op.svd_cache_key("numerical"), lambda: {"s": good.s, "U": good.U, "V": good.V, **change(good)},
+                  directory=tmp_path)
+    with pytest.warns(CacheWarning, match="does not fit"):
+        S = Radon(6).svd(method="numerical")
+    np.testing.assert_array_equal(S.s, good.s)
+    np.testing.assert_array_equal(S.U, good.U)
+    # the recomputed entry replaced the forged one: the next load is silent and equal
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheWarning)
+        np.testing.assert_array_equal(Radon(6).svd(method="numerical").V, good.V)
+
+
+def _first_block(arrays):
+    return next(k[:-3] for k in arrays if k.endswith("_Wx") and arrays[k].shape[1] > 1)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda a: {"s": np.where(np.arange(a["s"].size) == 2, np.nan, a["s"])},  # a NaN singular value
+        lambda a: {"s": a["s"][::-1].copy()},  # increasing
+        lambda a: {"s": np.where(np.arange(a["s"].size) == a["s"].size - 1, 1e-320, a["s"])},  # subnormal
+        lambda a: {f"{_first_block(a)}_Wx": a[f"{_first_block(a)}_Wx"][:, :-1]},  # a factor one column short
+        lambda a: {f"{_first_block(a)}_Wy": a[f"{_first_block(a)}_Wy"][:-1]},  # a factor one row short
+        lambda a: {f"{_first_block(a)}_pos": a[f"{_first_block(a)}_pos"] * 0},  # positions repeated
+        lambda a: {f"{_first_block(a)}_pos": a[f"{_first_block(a)}_pos"].astype(float)},  # positions not integers
+        lambda a: {f"{_first_block(a)}_Wx": a[f"{_first_block(a)}_Wx"].astype(np.complex128)},  # complex factor
+    ],
+    ids=["nan", "unordered", "subnormal", "Wx-width", "Wy-height", "positions-repeated", "positions-float", "complex"],
+)
+def test_block_svd_entry_with_matching_checksums_but_unfit_arrays_is_recomputed(tmp_path, monkeypatch, change):
+    """The factored (symmetry-block) SVD entry of the Radon transform is checked against the operator as well."""
+    monkeypatch.setenv("LEARNREG_CACHE_DIR", str(tmp_path))
+    op = Radon(8)
+    good = op.svd(method="symmetry", cache=False)
+    arrays = good.to_arrays()
+    cached_arrays(op.svd_cache_key("symmetry"), lambda: {**arrays, **change(arrays)}, directory=tmp_path)
+    with pytest.warns(CacheWarning, match="does not fit"):
+        S = Radon(8).svd(method="symmetry")
+    np.testing.assert_array_equal(S.s, good.s)
+    np.testing.assert_array_equal(S.U, good.U)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CacheWarning)
+        np.testing.assert_array_equal(Radon(8).svd(method="symmetry").V, good.V)
+
+
+@pytest.mark.parametrize("directory", ["", "  ", 3, 2.5, b"folder", ["a"]])
+def test_directory_must_name_a_folder(tmp_path, directory):
+    """An empty string is not the current folder; numbers and bytes are not folders."""
+    with pytest.raises(ValueError, match="directory"):
+        cached_arrays({"name": "t"}, lambda: {"a": np.zeros(1)}, directory=directory)
+    with pytest.raises(ValueError, match="directory"):
+        cache_path({"name": "t"}, directory)
+
+
+@pytest.mark.parametrize("use_cache", ["no", "False", 0, 1, None])
+def test_use_cache_is_a_strict_flag(tmp_path, use_cache):
+    with pytest.raises(ValueError, match="use_cache"):
+        cached_arrays({"name": "t"}, lambda: {"a": np.zeros(1)}, directory=tmp_path, use_cache=use_cache)

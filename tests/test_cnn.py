@@ -303,3 +303,36 @@ def test_off_centre_difference_misses_one_boundary_difference(position, missed):
     tv_w = d.sum(axis=1) - {"last": d[:, -1], "first": d[:, 0], None: 0.0}[missed]
     got = reg.value(torch.tensor(x, dtype=DT)).detach().numpy()
     np.testing.assert_allclose(got, tv_w / math.sqrt(2), rtol=1e-9)
+
+
+def test_solvers_and_training_accept_an_operator_and_agree_with_its_matrix():
+    """An operator is used through apply and the Euclidean transpose of its weighted adjoint,
+    so that it gives the reconstruction (and the training) of its matrix of grid values."""
+    from learnreg.data import piecewise_constant
+    from learnreg.operators import PeriodicConvolution, Radon
+
+    op = PeriodicConvolution(64, sigma=0.03)
+    rng = make_rng(21)
+    X = piecewise_constant(64, 3, rng)
+    Y = op.apply(X) + 0.01 * rng.standard_normal(X.shape)
+    reg = cnn.CNNRegularizer(64, 3, 1, rng=make_rng(22), strength=0.02, smoothing=0.05)
+    xa, ia = cnn.solve(reg, op.matrix, Y, tol=1e-10, max_iter=20000)
+    xb, ib = cnn.solve(reg, op, Y, tol=1e-10, max_iter=20000)
+    assert ia.converged and ib.converged
+    assert float((xa - xb).abs().max()) < 1e-9
+    np.testing.assert_allclose(cnn.unrolled_reconstruction(reg, op, Y, 20),
+                               cnn.unrolled_reconstruction(reg, op.matrix, Y, 20), atol=1e-10)
+    for method in ("implicit", "unrolled"):
+        runs = [cnn.train(cnn.CNNRegularizer(64, 3, 1, rng=make_rng(23)), A, X, Y, make_rng(24), steps=3, batch=2,
+                          method=method, unroll_steps=5, progress=False) for A in (op.matrix, op)]
+        np.testing.assert_allclose(runs[1].losses, runs[0].losses, rtol=1e-9)
+        np.testing.assert_allclose(runs[1].kernels, runs[0].kernels, atol=1e-10)
+    # a 2D operator with weights that differ between X and Y: the transpose is not the adjoint
+    R = Radon(8)
+    reg2 = cnn.CNNRegularizer((8, 8), 2, 1, rng=make_rng(25))
+    Yr = R.apply(make_rng(26).standard_normal((2, 64)))
+    xa, _ = cnn.solve(reg2, R.matrix, Yr, tol=1e-10, max_iter=50000)
+    xb, _ = cnn.solve(reg2, R, Yr, tol=1e-10, max_iter=50000)
+    assert float((xa - xb).abs().max()) < 1e-9
+    with pytest.raises(ValueError, match="A must act on signals of 64"):
+        cnn.solve(reg, PeriodicConvolution(32), np.zeros((1, 32)))

@@ -1,35 +1,55 @@
-"""One contract, every operator: the parametrised tests every forward operator passes."""
+"""One contract, every operator: the parametrised tests every forward operator passes.
+
+The cases come from the operator registry (:data:`learnreg.operators.OPERATORS`):
+a newly registered operator is tested here without further ado. The linear
+maps that are not forward operators (the TV difference, the wavelet–vaguelette
+analysis and synthesis, the CNN convolution) pass the same dot test.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from learnreg import cnn, frames, tv
 from learnreg.data import make_rng
 from learnreg.operators import (
+    OPERATORS,
     Integration,
+    LinearMap,
+    LinearOperator,
     PeriodicConvolution,
     PeriodicIntegration,
     Radon,
     _weighted_svd,
     dot_test,
+    euclidean_transpose,
     make_operator,
     pixel_grid,
 )
 
-# (factory, coarse n, fine n): two resolutions per operator
-CASES = {
-    "integration": (lambda n: Integration(n), 64, 128),
-    "convolution": (lambda n: PeriodicConvolution(n, sigma=0.03), 64, 128),
-    "periodic_integration": (lambda n: PeriodicIntegration(n), 64, 128),
-    "radon": (lambda n: Radon(n), 16, 32),
-}
+
+def _resolutions(cls) -> tuple[int, int]:
+    """The two largest of n = 8, 16, ..., 128 whose matrix has at most 2048 rows and columns."""
+    fit = [n for n in (8, 16, 32, 64, 128) if max(cls(n).shape) <= 2048]
+    return fit[-2], fit[-1]
+
+
+# (factory, coarse n, fine n): two resolutions per registered operator, with its default parameters
+CASES = {name: (cls, *_resolutions(cls)) for name, cls in OPERATORS.items()}
 OPS = [(name, res) for name in CASES for res in ("coarse", "fine")]
+CLOSED_FORM = [name for name, cls in OPERATORS.items() if cls._closed_form_svd is not LinearOperator._closed_form_svd]
 
 
 def _op(name, res):
     factory, coarse, fine = CASES[name]
     return factory(coarse if res == "coarse" else fine)
+
+
+def test_the_registry_holds_the_operators_of_the_book():
+    assert {"integration", "convolution", "periodic_integration", "radon"} <= set(CASES)
+    assert CASES["radon"][1:] == (16, 32) and CASES["integration"][1:] == (64, 128)
+    assert set(CLOSED_FORM) == {"integration", "convolution", "periodic_integration"}
 
 
 @pytest.fixture(autouse=True)
@@ -91,7 +111,7 @@ def test_norm_is_the_largest_singular_value(name, res):
     assert op.norm() == pytest.approx(np.linalg.norm(Mt, 2), rel=1e-12)
 
 
-@pytest.mark.parametrize("name", ["integration", "convolution", "periodic_integration"])
+@pytest.mark.parametrize("name", CLOSED_FORM)
 def test_closed_form_svd_matches_lapack(name):
     op = _op(name, "coarse")
     closed = op.svd(method="closed_form")
@@ -221,3 +241,75 @@ def test_blocked_svd_size_guard():
     """The largest symmetry block of Radon(130) has 130^2/4 = 4225 columns, beyond the limit of 4096."""
     with pytest.raises(ValueError, match="4225 columns.*max_blocked_svd = 4096"):
         Radon(130).svd(cache=False)
+
+
+# ---------------------------------------------------------------------------
+# linear maps that are not forward operators: the same dot test
+# ---------------------------------------------------------------------------
+
+LINEAR_MAPS = {
+    "tv-difference-1d": lambda: tv.difference_operator((33,)),
+    "tv-difference-2d": lambda: tv.difference_operator((7, 9)),
+    "wavelet-analysis-x": lambda: frames.WaveletVaguelette(64, "db4").analysis_operator("x"),
+    "vaguelette-analysis-y": lambda: frames.WaveletVaguelette(64, "sym6").analysis_operator("y"),
+    "wavelet-synthesis": lambda: frames.WaveletVaguelette(32, "haar").synthesis_operator(),
+    "cnn-convolution-1d": lambda: cnn.CNNRegularizer(20, 5, 3, rng=make_rng(4)).convolution_operator(),
+    "cnn-convolution-2d": lambda: cnn.CNNRegularizer((6, 7), (2, 3), 2, rng=make_rng(5)).convolution_operator(),
+}
+
+
+@pytest.mark.parametrize("name", list(LINEAR_MAPS))
+def test_linear_maps_pass_the_dot_test(name):
+    assert dot_test(LINEAR_MAPS[name](), make_rng(6), n_trials=5) < 1e-12
+
+
+def test_linear_maps_compute_what_they_stand_for():
+    rng = make_rng(7)
+    x = rng.standard_normal((3, 33))
+    np.testing.assert_array_equal(tv.difference_operator((33,)).apply(x), tv.difference(x))
+    img = rng.standard_normal((2, 7, 9))
+    dv, dh = tv.difference(img)
+    out = tv.difference_operator((7, 9)).apply(img.reshape(2, -1))
+    np.testing.assert_array_equal(out, np.hstack([dv.reshape(2, -1), dh.reshape(2, -1)]))
+    dfd = frames.WaveletVaguelette(64, "db4")
+    z = rng.standard_normal((2, 64))
+    np.testing.assert_allclose(dfd.analysis_operator("y").apply(z), dfd.analysis_y(z), rtol=1e-14, atol=1e-14)
+    c = rng.standard_normal((2, dfd.size))
+    np.testing.assert_allclose(dfd.synthesis_operator().apply(c), dfd.synthesis_x(c), rtol=1e-14, atol=1e-14)
+    reg = cnn.CNNRegularizer(20, 5, 3, rng=make_rng(4))
+    s = rng.standard_normal((2, 20))
+    np.testing.assert_allclose(reg.convolution_operator().apply(s), reg.responses(s).detach().numpy().reshape(2, -1),
+                               rtol=1e-14, atol=1e-14)
+
+
+def test_a_wrong_adjoint_fails_the_dot_test():
+    """The dot test catches an adjoint that is only the Euclidean transpose of a weighted operator."""
+    op = Radon(8)
+    wrong = LinearMap(op.apply, lambda y: y @ op.matrix, op.shape, weights_x=op.weights_x, weights_y=op.weights_y)
+    assert dot_test(wrong, make_rng(8)) > 1e-3
+    right = LinearMap(op.apply, op.adjoint, op.shape, weights_x=op.weights_x, weights_y=op.weights_y)
+    assert dot_test(right, make_rng(8)) < 1e-12
+
+
+@pytest.mark.parametrize("name", list(OPERATORS))
+def test_euclidean_transpose_is_the_transpose_of_the_matrix(name):
+    op = _op(name, "coarse")
+    r = make_rng(9).standard_normal((3, op.shape[0]))
+    np.testing.assert_allclose(euclidean_transpose(op, r), r @ op.matrix, rtol=1e-11, atol=1e-12 * np.abs(op.matrix).max())
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: LinearMap(None, lambda y: y, (2, 2)),
+        lambda: LinearMap(lambda x: x, lambda y: y, (2,)),
+        lambda: LinearMap(lambda x: x, lambda y: y, (2, 2), weights_x=[1.0, -1.0]),
+        lambda: LinearMap(lambda x: x, lambda y: y, (2, 2)).apply(np.ones(3)),
+        lambda: LinearMap(lambda x: x, lambda y: y, (2, 2)).apply(np.ones(2) + 1j),
+        lambda: dot_test("Integration(8)", make_rng(0)),
+        lambda: euclidean_transpose(np.eye(3), np.ones(3)),
+    ],
+)
+def test_linear_maps_validate_their_input(call):
+    with pytest.raises(ValueError):
+        call()

@@ -122,3 +122,27 @@ def test_bad_input():
         tv.tune_tv(np.zeros((3, 6)), np.zeros((3, 5)))
     with pytest.raises(ValueError, match="1D signals only"):
         tv.tune_tv(np.zeros((3, 4, 4)), np.zeros((3, 16)), A=np.eye(16))
+
+
+def test_tv_reconstruct_accepts_an_operator_and_agrees_with_its_matrix():
+    """An operator enters through apply and the Euclidean transpose of its weighted adjoint."""
+    from learnreg.operators import PeriodicConvolution
+
+    op = PeriodicConvolution(64, sigma=0.03)
+    rng = make_rng(11)
+    X = piecewise_constant(64, 3, rng)
+    Y = op.apply(X) + 0.01 * rng.standard_normal(X.shape)
+    a, res_a = tv.tv_reconstruct(op.matrix, Y, 0.01, max_iter=500)
+    b, res_b = tv.tv_reconstruct(op, Y, 0.01, max_iter=500)
+    assert res_b == pytest.approx(res_a, rel=1e-6)  # the same iterations, up to rounding
+    np.testing.assert_allclose(b, a, atol=1e-10)
+    t_op = tv.tune_tv(X, Y, op, alphas=[1e-3, 1e-2, 1e-1], refine=2)
+    t_mat = tv.tune_tv(X, Y, op.matrix, alphas=[1e-3, 1e-2, 1e-1], refine=2)
+    assert t_op.alpha == pytest.approx(t_mat.alpha, rel=1e-6)
+
+
+def test_tv_reconstruct_refuses_an_operator_on_images():
+    from learnreg.operators import Radon
+
+    with pytest.raises(ValueError, match="1D"):
+        tv.tv_reconstruct(Radon(4), np.zeros((1, Radon(4).shape[0])), 0.1)

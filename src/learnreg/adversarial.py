@@ -46,7 +46,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.optimize
 
-from ._validate import as_array, check_choice, check_int, check_real, check_rng, check_spectrum
+from ._validate import (
+    as_array,
+    check_bool,
+    check_choice,
+    check_iterations,
+    check_real,
+    check_rng,
+    check_spectrum,
+    check_work,
+    finite_result,
+)
 from .operators import SVD
 from .training import AdamMoments
 
@@ -90,22 +100,30 @@ def _adversary(adversary) -> str:
     return check_choice(adversary, "adversary", ADVERSARIES)
 
 
-def _filter(g, r: int | None = None) -> np.ndarray:
-    g = as_array(g, "g", ndim=1)
+def _filter(g, r: int | None = None, name: str = "g") -> np.ndarray:
+    g = as_array(g, name, ndim=1)
     if r is not None and g.shape[0] != r:
-        raise ValueError(f"g must have one coefficient per singular value ({r}), got {g.shape[0]}")
+        raise ValueError(f"{name} must have one coefficient per singular value ({r}), got {g.shape[0]}")
     return g
 
 
-def _pairs(cx, cy, g=None):
+def _pairs(cx, cy):
     cx = as_array(cx, "cx", ndim=2)
     cy = as_array(cy, "cy", ndim=2)
     if cx.shape != cy.shape:
         raise ValueError(f"cx and cy must have the same shape (K, r), got {cx.shape} and {cy.shape}")
-    if g is not None:
-        g = _filter(g, cx.shape[1])
-        return cx, cy, g
     return cx, cy
+
+
+def _filter_and_pairs(g, cx, cy):
+    cx, cy = _pairs(cx, cy)
+    return cx, cy, _filter(g, cx.shape[1])
+
+
+def _check_svd(svd) -> SVD:
+    if not isinstance(svd, SVD):
+        raise ValueError(f"svd must be a learnreg.operators.SVD, got {type(svd).__name__}")
+    return svd
 
 
 # ---------------------------------------------------------------------------
@@ -113,6 +131,7 @@ def _pairs(cx, cy, g=None):
 # ---------------------------------------------------------------------------
 
 
+@finite_result
 def amplification(g, eps, adversary: str) -> float:
     r"""Exact worst-case amplification :math:`\sup_{\eta\in B_\varepsilon}\|R_g\eta\|`.
 
@@ -140,6 +159,7 @@ def amplification(g, eps, adversary: str) -> float:
     return float(eps * np.sqrt(np.sum(g**2)))
 
 
+@finite_result
 def attack_perturbation(svd: SVD, g, eps, adversary: str) -> np.ndarray:
     r"""A perturbation :math:`\eta\in B_\varepsilon` that attains :func:`amplification`.
 
@@ -151,8 +171,7 @@ def attack_perturbation(svd: SVD, g, eps, adversary: str) -> np.ndarray:
     ndarray, shape (m,)
         Grid values of :math:`\eta` in data space.
     """
-    if not isinstance(svd, SVD):
-        raise ValueError(f"svd must be a learnreg.operators.SVD, got {type(svd).__name__}")
+    _check_svd(svd)
     g = _filter(g, svd.rank)
     eps = _eps(eps)
     if _adversary(adversary) == "l2":
@@ -163,14 +182,15 @@ def attack_perturbation(svd: SVD, g, eps, adversary: str) -> np.ndarray:
     return svd.synthesis_y(c)
 
 
+@finite_result
 def reconstructor_matrix(svd: SVD, g) -> np.ndarray:
     r"""Matrix of :math:`R_g` acting on grid values: :math:`U\operatorname{diag}(g)V^\top W_Y`, shape (N, m)."""
-    if not isinstance(svd, SVD):
-        raise ValueError(f"svd must be a learnreg.operators.SVD, got {type(svd).__name__}")
+    _check_svd(svd)
     g = _filter(g, svd.rank)
     return (svd.U * g) @ (svd.V * svd.weights_y[:, None]).T
 
 
+@finite_result
 def l2_inner_max(r, g, eps, *, tol: float = 1e-13, max_iter: int = 200):
     r"""Exact inner maximisation for the L2 ball (a trust-region problem).
 
@@ -209,7 +229,7 @@ def l2_inner_max(r, g, eps, *, tol: float = 1e-13, max_iter: int = 200):
     g = _filter(g, R.shape[1])
     eps = _eps(eps)
     tol = check_real(tol, "tol", positive=True)
-    max_iter = check_int(max_iter, "max_iter", minimum=1)
+    max_iter = check_iterations(max_iter, "max_iter")
     K = R.shape[0]
     d = g**2
     dmax = float(np.max(d))
@@ -270,6 +290,7 @@ def l2_inner_max(r, g, eps, *, tol: float = 1e-13, max_iter: int = 200):
     return (val[0], c[0]) if single else (val, c)
 
 
+@finite_result
 def worst_case_errors(g, cx, cy, eps, adversary: str, *, return_perturbation: bool = False):
     r"""Exact :math:`\max_{\eta\in B_\varepsilon}\|R_g(y_i+\eta)-x_i\|^2` for every sample i.
 
@@ -286,10 +307,12 @@ def worst_case_errors(g, cx, cy, eps, adversary: str, *, return_perturbation: bo
     return_perturbation : bool
         Also return the maximising coefficients :math:`c_{ik} = \langle\eta_i, v_k\rangle`.
     """
-    cx, cy, g = _pairs(cx, cy, g)
+    cx, cy, g = _filter_and_pairs(g, cx, cy)
     eps = _eps(eps)
+    adversary = _adversary(adversary)
+    return_perturbation = check_bool(return_perturbation, "return_perturbation")
     res = g * cy - cx
-    if _adversary(adversary) == "box":
+    if adversary == "box":
         c = eps * np.where(res * g >= 0, 1.0, -1.0) * np.where(g == 0, 0.0, 1.0)
         val = np.sum((np.abs(res) + eps * np.abs(g)) ** 2, axis=1)
     else:
@@ -297,6 +320,7 @@ def worst_case_errors(g, cx, cy, eps, adversary: str, *, return_perturbation: bo
     return (val, c) if return_perturbation else val
 
 
+@finite_result
 def pgd_attack(
     R,
     x,
@@ -350,8 +374,7 @@ def pgd_attack(
         :math:`\|R(y+\eta)-x\|_X^2` at the final perturbations.
     eta : ndarray, shape (K, m)
     """
-    if not isinstance(svd, SVD):
-        raise ValueError(f"svd must be a learnreg.operators.SVD, got {type(svd).__name__}")
+    _check_svd(svd)
     N, m = svd.dim_x, svd.dim_y
     R = as_array(R, "R", ndim=2)
     if R.shape != (N, m):
@@ -362,8 +385,12 @@ def pgd_attack(
         raise ValueError(f"x must have shape (K, {N}) and y shape (K, {m}), got {x.shape} and {y.shape}")
     eps = _eps(eps)
     adversary = _adversary(adversary)
-    steps = check_int(steps, "steps", minimum=1)
+    steps = check_iterations(steps, "steps")
     step_size = check_real(step_size, "step_size", positive=True)
+    random_start = check_bool(random_start, "random_start")
+    check_work(
+        4.0 * steps * x.shape[0] * (N * m + m * svd.rank), f"pgd_attack with steps = {steps} on x of shape {x.shape}"
+    )
     check_rng(rng)
     wx, wy = svd.weights_x, svd.weights_y
     K = x.shape[0]
@@ -400,6 +427,7 @@ def pgd_attack(
 # ---------------------------------------------------------------------------
 
 
+@finite_result
 def box_objective(g, cx, cy, eps) -> float:
     r"""Empirical box-adversarial objective :math:`\frac1K\sum_i\sum_k(|g_ky_{ik}-x_{ik}| + \varepsilon|g_k|)^2`."""
     return float(np.mean(worst_case_errors(g, cx, cy, eps, "box")))
@@ -410,6 +438,7 @@ def _box_terms(g, s, Pi, Delta, eps):
     return sigma**2 + 2 * eps * GAUSS_ABS_MEAN * np.abs(g) * sigma + eps**2 * g**2
 
 
+@finite_result
 def box_objective_gaussian(s, g, Pi, Delta, eps) -> float:
     r"""Box-adversarial risk for Gaussian coefficients (worst-case risk, null term left out).
 
@@ -429,6 +458,7 @@ def box_objective_gaussian(s, g, Pi, Delta, eps) -> float:
     return float(np.sum(_box_terms(g, s, Pi, Delta, eps)))
 
 
+@finite_result
 def box_filter_noiseless(s, Pi, eps) -> np.ndarray:
     r"""Closed-form box-adversarial filter without training noise (:math:`\Delta = 0`).
 
@@ -475,6 +505,7 @@ def _bisect_derivative(deriv, lo, hi, iters: int = 200):
     return 0.5 * (lo + hi)
 
 
+@finite_result
 def box_filter_gaussian(s, Pi, Delta, eps) -> np.ndarray:
     r"""Exact box-adversarial filter for Gaussian coefficients.
 
@@ -504,6 +535,7 @@ def box_filter_gaussian(s, Pi, Delta, eps) -> np.ndarray:
     return np.where(s * np.sqrt(Pi) > c * eps, g, 0.0)
 
 
+@finite_result
 def box_filter(cx, cy, eps) -> np.ndarray:
     r"""Exact box-adversarial filter from K training pairs.
 
@@ -583,6 +615,7 @@ def box_filter(cx, cy, eps) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
+@finite_result
 def l2_objective(g, cx, cy, eps, *, return_gradient: bool = False):
     r"""Empirical L2-adversarial objective and its gradient.
 
@@ -592,8 +625,9 @@ def l2_objective(g, cx, cy, eps, *, return_gradient: bool = False):
     maximiser :math:`c^{(i)}` is unique, Danskin's theorem gives
     :math:`\partial_kF = \frac2K\sum_i (g_k(y_{ik}+c^{(i)}_k) - x_{ik})(y_{ik}+c^{(i)}_k)`.
     """
-    cx, cy, g = _pairs(cx, cy, g)
+    cx, cy, g = _filter_and_pairs(g, cx, cy)
     eps = _eps(eps)
+    return_gradient = check_bool(return_gradient, "return_gradient")
     val, c = l2_inner_max(g * cy - cx, g, eps)
     F = float(np.mean(val))
     if not return_gradient:
@@ -603,6 +637,7 @@ def l2_objective(g, cx, cy, eps, *, return_gradient: bool = False):
     return F, grad
 
 
+@finite_result(trap=False)
 def l2_filter(cx, cy, eps, *, g0=None, gtol: float = 1e-10, max_iter: int = 5000) -> np.ndarray:
     r"""L2-adversarial filter from K training pairs: exact inner maximum, convex outer solve.
 
@@ -621,8 +656,8 @@ def l2_filter(cx, cy, eps, *, g0=None, gtol: float = 1e-10, max_iter: int = 5000
     cx, cy = _pairs(cx, cy)
     eps = _eps(eps)
     gtol = check_real(gtol, "gtol", positive=True)
-    max_iter = check_int(max_iter, "max_iter", minimum=1)
-    g0 = box_filter(cx, cy, eps) if g0 is None else _filter(g0, cx.shape[1])
+    max_iter = check_iterations(max_iter, "max_iter")
+    g0 = box_filter(cx, cy, eps) if g0 is None else _filter(g0, cx.shape[1], "g0")
     scale = float(np.mean(np.sum(cx**2, axis=1))) or 1.0
     # diagonal preconditioning: optimise z_k = d_k g_k, d_k^2 ~ curvature of F in g_k
     d = np.sqrt(np.mean(cy**2, axis=0) + eps**2)
@@ -669,6 +704,7 @@ class PGDTrainingResult:
     gradient_evaluations: int = 0
 
 
+@finite_result
 def pgd_training(
     cx,
     cy,
@@ -716,14 +752,21 @@ def pgd_training(
     eps = _eps(eps)
     adversary = _adversary(adversary)
     check_rng(rng)
-    outer_steps = check_int(outer_steps, "outer_steps", minimum=1)
-    inner_steps = check_int(inner_steps, "inner_steps", minimum=1)
+    outer_steps = check_iterations(outer_steps, "outer_steps")
+    inner_steps = check_iterations(inner_steps, "inner_steps")
     lr = check_real(lr, "lr", positive=True)
     lr_final = check_real(lr_final, "lr_final", positive=True)
     inner_step_size = check_real(inner_step_size, "inner_step_size", positive=True)
-    record_every = check_int(record_every, "record_every", minimum=0)
+    record_every = check_iterations(record_every, "record_every", minimum=0)
+    random_start = check_bool(random_start, "random_start")
     K, r = cx.shape
-    g = np.zeros(r) if g0 is None else _filter(g0, r).copy()
+    n_records = 0 if record_every == 0 else outer_steps // record_every + 1
+    check_work(
+        20.0 * outer_steps * (inner_steps + 1) * K * r + 2000.0 * n_records * K * r,
+        f"pgd_training with outer_steps = {outer_steps}, inner_steps = {inner_steps}, "
+        f"record_every = {record_every} on cx of shape {cx.shape}",
+    )
+    g = np.zeros(r) if g0 is None else _filter(g0, r, "g0").copy()
     my2 = np.mean(cy**2, axis=0)
     scale = np.abs(np.mean(cx * cy, axis=0)) / np.where(my2 > 0, my2, 1.0)
     scale = np.where(scale > 0, scale, 1.0)

@@ -11,7 +11,10 @@ Design
   partial file, and two builds running at once cannot corrupt an entry.
 * **Verified on load.** Each array's SHA-256 is stored in the file. A truncated,
   tampered or otherwise unreadable file is detected, reported with a warning and
-  recomputed; it is never used.
+  recomputed; it is never used. The caller may also pass a ``validate``
+  callback that checks the arrays' meaning (for an SVD: shapes that fit the
+  operator, finite and ordered singular values); an entry it refuses is
+  recomputed the same way, even if its checksums match.
 * **Read-only locations.** If the cache folder cannot be written, the result is
   computed in memory and a warning says so.
 
@@ -32,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from ._io import atomic_open
+from ._validate import check_bool, check_directory
 
 __all__ = ["CACHE_FORMAT", "CacheWarning", "cache_dir", "cached_arrays", "cache_path"]
 
@@ -71,14 +75,19 @@ def _digest(arr: np.ndarray) -> str:
 
 
 def cache_path(key: Mapping, directory: Path | str | None = None) -> Path:
-    """Return the file that holds the entry for ``key``."""
+    """Return the file that holds the entry for ``key``.
+
+    ``directory`` is a folder (str or path-like; an empty string is refused,
+    not read as the current folder); default :func:`cache_dir`.
+    """
     canonical = _canonical(key)
     name = str(key.get("name", "entry")).replace(os.sep, "_")
     digest = hashlib.sha256(canonical.encode()).hexdigest()[:24]
-    return Path(directory if directory is not None else cache_dir()) / f"{name}-{digest}.npz"
+    folder = cache_dir() if directory is None else check_directory(directory, "directory")
+    return folder / f"{name}-{digest}.npz"
 
 
-def _load(path: Path, canonical: str) -> dict[str, np.ndarray] | None:
+def _load(path: Path, canonical: str, validate=None) -> dict[str, np.ndarray] | None:
     """Load and verify an entry; return None (with a warning) if it is unusable."""
     try:
         with np.load(path, allow_pickle=False) as data:
@@ -93,6 +102,12 @@ def _load(path: Path, canonical: str) -> dict[str, np.ndarray] | None:
     for k, arr in arrays.items():
         if _digest(arr) != meta["digests"][k]:
             warnings.warn(f"cache entry {path.name} failed its checksum; recomputing", CacheWarning)
+            return None
+    if validate is not None:
+        try:
+            validate(arrays)
+        except ValueError as exc:
+            warnings.warn(f"cache entry {path.name} does not fit ({exc}); recomputing", CacheWarning)
             return None
     return arrays
 
@@ -109,6 +124,7 @@ def cached_arrays(
     *,
     directory: Path | str | None = None,
     use_cache: bool = True,
+    validate: Callable[[Mapping[str, np.ndarray]], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Return the arrays for ``key``, from the cache if a valid entry exists.
 
@@ -120,16 +136,24 @@ def cached_arrays(
         Called with no arguments when no valid entry exists; returns a mapping
         from names to arrays.
     directory : path, optional
-        Cache folder; defaults to :func:`cache_dir`.
+        Cache folder (a non-empty str or path-like); defaults to :func:`cache_dir`.
     use_cache : bool
         If False, always compute and never touch the disk.
+    validate : callable, optional
+        Called with the loaded arrays; raising :class:`ValueError` marks the
+        entry as unusable (a warning is emitted and the arrays are recomputed).
     """
     canonical = _canonical(key)
+    if not callable(compute):
+        raise ValueError(f"compute must be a callable returning a mapping of arrays, got {type(compute).__name__}")
+    if validate is not None and not callable(validate):
+        raise ValueError(f"validate must be a callable or None, got {type(validate).__name__}")
+    use_cache = check_bool(use_cache, "use_cache")
     if not use_cache:
         return {k: np.asarray(v) for k, v in compute().items()}
     path = cache_path(key, directory)
     if path.exists():
-        loaded = _load(path, canonical)
+        loaded = _load(path, canonical, validate)
         if loaded is not None:
             return loaded
     arrays = {k: np.asarray(v) for k, v in compute().items()}

@@ -14,10 +14,23 @@ import zlib
 
 import numpy as np
 
-from ._validate import as_array, check_int, check_real, check_rng
+from ._validate import (
+    MAX_MAGNITUDE,
+    MIN_POSITIVE,
+    as_array,
+    check_bytes,
+    check_choice,
+    check_int,
+    check_iterations,
+    check_real,
+    check_rng,
+    check_work,
+    finite_result,
+)
 from .operators import pixel_grid
 
 __all__ = [
+    "MAX_STREAMS",
     "make_rng",
     "spawn",
     "substream",
@@ -50,11 +63,31 @@ def make_rng(seed: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(seed))
 
 
+#: Largest number of child generators :func:`spawn` makes in one call (each costs about 1 kB
+#: and 0.1 ms; a book experiment uses a handful).
+MAX_STREAMS = 10**4
+
+
 def spawn(rng: np.random.Generator, count: int) -> list[np.random.Generator]:
-    """Return ``count`` independent child generators of ``rng`` (reproducibly)."""
+    """Return ``count`` independent child generators of ``rng`` (reproducibly), ``1 <= count <= MAX_STREAMS``."""
     check_rng(rng)
-    count = check_int(count, "count", minimum=1)
+    count = check_int(count, "count", minimum=1, maximum=MAX_STREAMS)
     return [np.random.Generator(bg) for bg in rng.bit_generator.spawn(count)]
+
+
+def _check_samples(
+    n_samples: int, size: int, what: str, *, loop: bool = False, copies: int = 2, size_name: str = ""
+) -> int:
+    """``n_samples`` (at least 1) samples of ``size`` numbers: refuse what would not fit in memory.
+
+    ``loop``: the samples are drawn one at a time in Python, so their number is
+    an iteration count as well (at most MAX_ITERATIONS). ``size_name`` says
+    which argument sets ``size`` (for the error message).
+    """
+    n_samples = check_iterations(n_samples, "n_samples") if loop else check_int(n_samples, "n_samples", minimum=1)
+    sizes = f"{size_name} ({size} values each)" if size_name else f"{size} values each"
+    check_bytes(8.0 * copies * n_samples * size, f"{what} with n_samples = {n_samples} and {sizes}")
+    return n_samples
 
 
 def substream(rng: np.random.Generator, key: str) -> np.random.Generator:
@@ -90,10 +123,32 @@ def substream(rng: np.random.Generator, key: str) -> np.random.Generator:
 def power_law_moments(r: int, b: float) -> np.ndarray:
     r"""Return :math:`\Pi_k = k^{-b}` for :math:`k = 1, \dots, r`."""
     r = check_int(r, "r", minimum=1)
+    check_bytes(16.0 * r, f"power_law_moments(r={r})")
     b = check_real(b, "b")
-    return np.arange(1, r + 1, dtype=float) ** (-b)
+    return power_law(r, b, "b", "r")
 
 
+def power_law(count: int, exponent: float, exponent_name: str, count_name: str) -> np.ndarray:
+    """:math:`k^{-e}` for :math:`k = 1..count`, refusing values beyond the input policy's range.
+
+    Values that would exceed :data:`~learnreg._validate.MAX_MAGNITUDE` or be
+    subnormal raise a ValueError naming both arguments (values that underflow
+    to exactly 0 are kept: they are the nearest floating-point number).
+    """
+    with np.errstate(over="ignore", under="ignore"):
+        values = np.arange(1, count + 1, dtype=float) ** (-exponent)
+    last = float(values[-1])
+    if not np.isfinite(last) or last > MAX_MAGNITUDE or 0 < last < MIN_POSITIVE or np.any(
+        (values > 0) & (values < MIN_POSITIVE)
+    ):
+        raise ValueError(
+            f"{exponent_name} = {exponent} and {count_name} = {count} give k^-{exponent_name} = {last:.3g} at "
+            f"k = {count}, outside the accepted range (magnitudes {MIN_POSITIVE:.3g} to {MAX_MAGNITUDE:.0e}, or 0)"
+        )
+    return values
+
+
+@finite_result
 def gaussian_random_field(basis, moments, n_samples: int, rng: np.random.Generator) -> np.ndarray:
     r"""Gaussian samples :math:`x = \sum_k \sqrt{\Pi_k}\,\xi_k u_k`, :math:`\xi_k \sim N(0,1)`.
 
@@ -121,12 +176,13 @@ def gaussian_random_field(basis, moments, n_samples: int, rng: np.random.Generat
         raise ValueError(
             f"moments must have one entry per basis column ({basis.shape[1]}), got {moments.shape[0]}"
         )
-    n_samples = check_int(n_samples, "n_samples", minimum=1)
+    n_samples = _check_samples(n_samples, basis.shape[0] + moments.shape[0], "gaussian_random_field", size_name="basis")
     check_rng(rng)
     xi = rng.standard_normal((n_samples, moments.shape[0]))
     return (xi * np.sqrt(moments)) @ basis.T
 
 
+@finite_result
 def white_noise(weights, delta: float, n_samples: int, rng: np.random.Generator) -> np.ndarray:
     r"""White noise of level :math:`\delta` in the discrete :math:`L^2` sense.
 
@@ -150,7 +206,7 @@ def white_noise(weights, delta: float, n_samples: int, rng: np.random.Generator)
     """
     weights = as_array(weights, "weights", ndim=1, positive=True)
     delta = check_real(delta, "delta", nonnegative=True)
-    n_samples = check_int(n_samples, "n_samples", minimum=1)
+    n_samples = _check_samples(n_samples, weights.shape[0], "white_noise", size_name="weights")
     check_rng(rng)
     return rng.standard_normal((n_samples, weights.shape[0])) * (delta / np.sqrt(weights))
 
@@ -175,9 +231,9 @@ def piecewise_constant(
     ndarray, shape (K, n)
     """
     n = check_int(n, "n", minimum=2)
-    n_samples = check_int(n_samples, "n_samples", minimum=1)
+    n_samples = _check_samples(n_samples, 2 * n, "piecewise_constant", loop=True, size_name=f"n = {n}")
     check_rng(rng)
-    mean_jumps = check_real(mean_jumps, "mean_jumps", positive=True)
+    mean_jumps = check_real(mean_jumps, "mean_jumps", positive=True, maximum=1e6)
     min_gap = check_int(min_gap, "min_gap", minimum=1)
     amplitude = check_real(amplitude, "amplitude", positive=True)
     out = np.empty((n_samples, n))
@@ -187,7 +243,8 @@ def piecewise_constant(
         # sample k cut points on a coarse lattice so that pieces are >= min_gap long
         slots = np.arange(min_gap, n - min_gap + 1)
         cuts = np.sort(rng.choice(slots, size=min(k, slots.size), replace=False))
-        cuts = cuts[np.concatenate([[True], np.diff(cuts) >= min_gap])]
+        if cuts.size:
+            cuts = cuts[np.concatenate([[True], np.diff(cuts) >= min_gap])]
         values = rng.uniform(-amplitude, amplitude, size=cuts.size + 1)
         out[i] = values[np.searchsorted(cuts, np.arange(n), side="right")]
     return out
@@ -208,6 +265,13 @@ def periodic_piecewise_constant(n: int, n_samples: int, rng: np.random.Generator
     ndarray, shape (K, n)
     """
     check_rng(rng)
+    accepted = {"mean_jumps", "min_gap", "amplitude"}
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        raise ValueError(
+            f"periodic_piecewise_constant takes no argument {', '.join(map(repr, unknown))}; "
+            f"further arguments go to piecewise_constant: {', '.join(sorted(accepted))}"
+        )
     X = piecewise_constant(n, n_samples, rng, **kwargs)
     shifts = rng.integers(0, X.shape[1], size=X.shape[0])
     idx = (np.arange(X.shape[1])[None, :] - shifts[:, None]) % X.shape[1]
@@ -215,6 +279,7 @@ def periodic_piecewise_constant(n: int, n_samples: int, rng: np.random.Generator
     return X - X.mean(axis=1, keepdims=True)
 
 
+@finite_result
 def ornstein_uhlenbeck(
     n: int, n_samples: int, rng: np.random.Generator, *, length_scale: float = 0.1, std: float = 1.0
 ) -> np.ndarray:
@@ -227,8 +292,9 @@ def ornstein_uhlenbeck(
     -------
     ndarray, shape (K, n)
     """
-    n = check_int(n, "n", minimum=2)
-    n_samples = check_int(n_samples, "n_samples", minimum=1)
+    n = check_iterations(n, "n", minimum=2)
+    n_samples = _check_samples(n_samples, n, "ornstein_uhlenbeck", copies=3, size_name=f"n = {n}")
+    check_work(float(n) * n_samples, f"ornstein_uhlenbeck(n={n}, n_samples={n_samples})")
     check_rng(rng)
     ell = check_real(length_scale, "length_scale", positive=True)
     std = check_real(std, "std", positive=True)
@@ -259,7 +325,7 @@ def reversed_brownian_motion(n: int, n_samples: int, rng: np.random.Generator) -
     ndarray, shape (K, n)
     """
     n = check_int(n, "n", minimum=2)
-    n_samples = check_int(n_samples, "n_samples", minimum=1)
+    n_samples = _check_samples(n_samples, n, "reversed_brownian_motion", copies=3, size_name=f"n = {n}")
     check_rng(rng)
     inc = rng.standard_normal((n_samples, n)) * np.sqrt(1.0 / n)
     return np.cumsum(inc[:, ::-1], axis=1)[:, ::-1]
@@ -298,6 +364,7 @@ _SHEPP_LOGAN = [
 def shepp_logan(n: int) -> np.ndarray:
     """The modified Shepp–Logan phantom on an n x n grid of [-1, 1]^2 (values in [0, 1])."""
     n = check_int(n, "n", minimum=2)
+    check_bytes(8.0 * 8 * n * n, f"shepp_logan(n={n})")
     return _ellipse_image(n, _SHEPP_LOGAN)
 
 
@@ -315,8 +382,13 @@ def ellipse_phantoms(
     ndarray, shape (K, n, n)
     """
     n = check_int(n, "n", minimum=2)
-    n_samples = check_int(n_samples, "n_samples", minimum=1)
-    n_ellipses = check_int(n_ellipses, "n_ellipses", minimum=1)
+    check_bytes(8.0 * 8 * n * n, f"ellipse images of n = {n} pixels squared")
+    n_samples = _check_samples(n_samples, n * n, "ellipse_phantoms", loop=True, copies=1, size_name=f"n = {n}")
+    n_ellipses = check_iterations(n_ellipses, "n_ellipses")
+    check_work(
+        20.0 * n_samples * n_ellipses * n * n,
+        f"ellipse_phantoms with n_samples = {n_samples} x n_ellipses = {n_ellipses} on n = {n}",
+    )
     check_rng(rng)
     out = np.empty((n_samples, n, n))
     for i in range(n_samples):
@@ -352,10 +424,13 @@ def cartoon_images(
     ndarray, shape (K, n, n)
     """
     n = check_int(n, "n", minimum=4)
-    n_samples = check_int(n_samples, "n_samples", minimum=1)
-    n_shapes = check_int(n_shapes, "n_shapes", minimum=1)
-    if kind not in ("rectangles", "mixed"):
-        raise ValueError(f"kind must be 'rectangles' or 'mixed'; got {kind!r}")
+    check_bytes(8.0 * 6 * n * n, f"cartoon images of n = {n} pixels squared")
+    n_samples = _check_samples(n_samples, n * n, "cartoon_images", loop=True, copies=1, size_name=f"n = {n}")
+    n_shapes = check_iterations(n_shapes, "n_shapes")
+    check_work(
+        4.0 * n_samples * n_shapes * n * n, f"cartoon_images with n_samples = {n_samples} x n_shapes = {n_shapes} on n = {n}"
+    )
+    kind = check_choice(kind, "kind", ("rectangles", "mixed"))
     check_rng(rng)
     rows, cols = np.mgrid[0:n, 0:n]
     out = np.zeros((n_samples, n, n))

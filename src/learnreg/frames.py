@@ -46,8 +46,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_array, check_int
-from .operators import PeriodicIntegration
+from ._validate import as_array, check_bytes, check_choice, check_int, finite_result
+from .operators import LinearMap, PeriodicIntegration
 from .spectral import empirical_filter, mse_filter
 
 __all__ = [
@@ -89,6 +89,7 @@ def _check_wavelet(wavelet) -> str:
 
 def _check_n_level(n, level):
     n = check_int(n, "n", minimum=2)
+    check_bytes(8.0 * 8 * n * n, f"a wavelet basis of n = {n} functions ({n} x {n} values)")
     max_level = int(np.floor(np.log2(n)))
     if level is None:
         if n & (n - 1):
@@ -136,6 +137,7 @@ class WaveletBasis:
     level: int
 
 
+@finite_result
 def wavelet_basis(n: int, wavelet: str = "db4", level: int | None = None) -> WaveletBasis:
     r"""Orthonormal periodized wavelet basis of :math:`\mathbb R^n` with the discrete :math:`L^2` inner product.
 
@@ -284,6 +286,7 @@ class WaveletVaguelette:
         """Grid points t_i = i/n."""
         return self.operator.grid
 
+    @finite_result
     def kappa_per_scale(self) -> np.ndarray:
         r"""Quasi-singular value :math:`\kappa_j` of each scale (equal for all translates of a scale)."""
         return np.array([self.kappa[self.scale == j].mean() for j in self.scales])
@@ -301,18 +304,22 @@ class WaveletVaguelette:
             raise ValueError(f"{name} must have last dimension L = {self.size}, got shape {c.shape}")
         return c
 
+    @finite_result
     def analysis_x(self, x) -> np.ndarray:
         r"""Return :math:`\langle x, u_l\rangle` for each l; ``x`` has shape (..., n)."""
         return self.h * self._rows(x, "x") @ self.U
 
+    @finite_result
     def analysis_y(self, y) -> np.ndarray:
         r"""Return :math:`\langle y, v_l\rangle` for each l; ``y`` has shape (..., n)."""
         return self.h * self._rows(y, "y") @ self.V
 
+    @finite_result
     def synthesis_x(self, c) -> np.ndarray:
         r"""Return :math:`\sum_l c_l u_l`; ``c`` has shape (..., L)."""
         return self._coeffs(c) @ self.U.T
 
+    @finite_result
     def pseudo_inverse(self, y) -> np.ndarray:
         r"""Return :math:`A^+ y = \sum_l \kappa_l^{-1}\langle y, v_l\rangle u_l` (full depth only)."""
         if not self.is_complete:
@@ -322,7 +329,40 @@ class WaveletVaguelette:
             )
         return self.synthesis_x(self.analysis_y(y) / self.kappa)
 
+    def analysis_operator(self, space: str = "x") -> LinearMap:
+        r"""The analysis :math:`z \mapsto (\langle z, u_l\rangle)_l` (``space='x'``) or
+        :math:`z \mapsto (\langle z, v_l\rangle)_l` (``'y'``) as a :class:`~learnreg.operators.LinearMap`.
+
+        Grid values carry the cell size :math:`h` in their inner product, the
+        coefficients the Euclidean one; the adjoint is the synthesis
+        :math:`c \mapsto \sum_l c_l u_l` (or :math:`\sum_l c_l v_l`).
+        """
+        space = check_choice(space, "space", ("x", "y"))
+        B = self.U if space == "x" else self.V
+        return LinearMap(
+            lambda z: self.h * z @ B,
+            lambda c: c @ B.T,
+            (self.size, self.n),
+            weights_x=np.full(self.n, self.h),
+            name=f"wavelet-vaguelette analysis in {space.upper()} ({self!r})",
+        )
+
+    def synthesis_operator(self) -> LinearMap:
+        r"""The synthesis :math:`c \mapsto \sum_l c_l u_l` as a :class:`~learnreg.operators.LinearMap`.
+
+        Its adjoint (coefficients Euclidean, grid values with cell size :math:`h`)
+        is the analysis :meth:`analysis_x`.
+        """
+        return LinearMap(
+            lambda c: c @ self.U.T,
+            lambda z: self.h * z @ self.U,
+            (self.n, self.size),
+            weights_y=np.full(self.n, self.h),
+            name=f"wavelet-vaguelette synthesis ({self!r})",
+        )
+
     # -- checks ------------------------------------------------------------------
+    @finite_result
     def identity_error(self) -> float:
         r"""Largest relative defect :math:`\max_l \|A^*v_l - \kappa_lu_l\| / \kappa_l`.
 
@@ -333,10 +373,12 @@ class WaveletVaguelette:
         R = self.operator.adjoint(self.V.T).T - self.U * self.kappa
         return float(np.max(np.sqrt(self.h * np.sum(R**2, axis=0)) / self.kappa))
 
+    @finite_result
     def gram(self) -> np.ndarray:
         r"""Gram matrix :math:`G_{lm} = \langle v_l, v_m\rangle` (unit diagonal)."""
         return self.h * self.V.T @ self.V
 
+    @finite_result
     def frame_bounds(self) -> FrameBounds:
         r"""Optimal frame bounds of :math:`(v_l)` on its span.
 
@@ -348,6 +390,7 @@ class WaveletVaguelette:
         return FrameBounds(lower=float(ev[0]), upper=float(ev[-1]))
 
     # -- learned filters ---------------------------------------------------------
+    @finite_result
     def mse_filter(self, Pi, Delta) -> np.ndarray:
         r"""MSE-optimal linear DFD filter :math:`g_l = \kappa_l\Pi_l / (\kappa_l^2\Pi_l + \Delta_l)`.
 
@@ -358,6 +401,7 @@ class WaveletVaguelette:
         """
         return mse_filter(self.kappa, Pi, Delta)
 
+    @finite_result
     def empirical_filter(self, X, Y) -> np.ndarray:
         r"""Empirical risk minimiser of the linear DFD filter from training pairs (rows of X, Y).
 
@@ -366,6 +410,7 @@ class WaveletVaguelette:
         X, Y = self.check_pairs(X, Y)
         return empirical_filter(self.analysis_x(X), self.analysis_y(Y))
 
+    @finite_result
     def apply_linear(self, g, y) -> np.ndarray:
         r"""Return :math:`R_g y = \sum_l g_l\langle y, v_l\rangle u_l`."""
         g = as_array(g, "g", shape=(self.size,))
@@ -379,6 +424,7 @@ class WaveletVaguelette:
             )
         return tau[np.searchsorted(self.scales, self.scale)]
 
+    @finite_result
     def apply_soft(self, tau, y) -> np.ndarray:
         r"""Nonlinear DFD filter :math:`\sum_l \kappa_l^{-1}S_{\tau_{j(l)}}(\langle y,v_l\rangle)\,u_l`.
 
@@ -393,6 +439,7 @@ class WaveletVaguelette:
         t = self._thresholds_per_l(tau)
         return self.synthesis_x(soft_threshold(self.analysis_y(y), t) / self.kappa)
 
+    @finite_result
     def learn_soft_thresholds(self, X, Y) -> np.ndarray:
         r"""Per-scale thresholds minimising the empirical risk :math:`\sum_i\|R_\tau y_i - x_i\|^2` exactly.
 
@@ -424,6 +471,7 @@ class WaveletVaguelette:
         return X, Y
 
 
+@finite_result
 def frame_moments(dfd: WaveletVaguelette, basis, moments) -> np.ndarray:
     r"""Second moments :math:`\Pi_l = E\langle x, u_l\rangle^2` of a Gaussian field in the frame.
 
@@ -451,6 +499,7 @@ def frame_moments(dfd: WaveletVaguelette, basis, moments) -> np.ndarray:
     return (C**2) @ moments
 
 
+@finite_result
 def soft_threshold(z, tau) -> np.ndarray:
     r"""Soft thresholding :math:`S_\tau(z) = \operatorname{sign}(z)\max(|z| - \tau, 0)`, elementwise.
 
@@ -461,6 +510,7 @@ def soft_threshold(z, tau) -> np.ndarray:
     return np.sign(z) * np.maximum(np.abs(z) - tau, 0.0)
 
 
+@finite_result
 def optimal_soft_threshold(a, b) -> tuple[float, float]:
     r"""Exact minimiser of :math:`F(t) = \sum_i (S_t(a_i) - b_i)^2` over :math:`t \ge 0`.
 
@@ -513,6 +563,7 @@ def optimal_soft_threshold(a, b) -> tuple[float, float]:
     return float(t_star[best]), float(max(values[best], 0.0))
 
 
+@finite_result
 def learn_soft_thresholds(dfd: WaveletVaguelette, X, Y) -> np.ndarray:
     """Per-scale thresholds of the nonlinear DFD filter; see :meth:`WaveletVaguelette.learn_soft_thresholds`."""
     if not isinstance(dfd, WaveletVaguelette):

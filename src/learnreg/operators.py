@@ -38,6 +38,7 @@ convention above). Grids that break the symmetry use the dense SVD.
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import warnings
@@ -50,7 +51,18 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from ._validate import as_array, check_int, check_real
+from ._validate import (
+    MIN_POSITIVE,
+    as_array,
+    check_bool,
+    check_bytes,
+    check_choice,
+    check_int,
+    check_iterations,
+    check_real,
+    check_rng,
+    finite_result,
+)
 from .cache import cached_arrays
 from .symmetry import (
     BLOCKS,
@@ -81,6 +93,8 @@ __all__ = [
     "OPERATORS",
     "pixel_grid",
     "dot_test",
+    "LinearMap",
+    "euclidean_transpose",
 ]
 
 
@@ -99,6 +113,25 @@ def _check_last_dim(a: np.ndarray, size: int, name: str) -> None:
         raise ValueError(f"{name} must have last dimension {size}, got shape {a.shape}")
 
 
+def _last_dimension(value, name: str, size: int) -> np.ndarray:
+    """An array of shape (..., size)."""
+    arr = as_array(value, name)
+    if arr.ndim == 0 or arr.shape[-1] != size:
+        raise ValueError(f"{name} must have last dimension {size}, got shape {arr.shape}")
+    return arr
+
+
+def _check_spectrum(s, weights_x, weights_y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Singular values (finite, positive, non-increasing) and the two weight vectors (positive)."""
+    s = as_array(s, "s", ndim=1, positive=True)
+    if np.any(np.diff(s) > 0):
+        k = int(np.flatnonzero(np.diff(s) > 0)[0])
+        raise ValueError(f"s must be non-increasing, got s[{k}] = {s[k]:.6g} < s[{k + 1}] = {s[k + 1]:.6g}")
+    wx = as_array(weights_x, "weights_x", ndim=1, positive=True)
+    wy = as_array(weights_y, "weights_y", ndim=1, positive=True)
+    return s, wx, wy
+
+
 class SVD:
     r"""Singular system :math:`(s_k, u_k, v_k)` in the discrete :math:`L^2` inner products.
 
@@ -114,19 +147,20 @@ class SVD:
         Columns are :math:`u_k` (grid values), orthonormal in :math:`X`.
     V : ndarray, shape (m, r)
         Columns are :math:`v_k`, orthonormal in :math:`Y`.
-    weights_x, weights_y : ndarray
-        Cell sizes of the two grids.
+    weights_x, weights_y : ndarray, shapes (N,) and (m,)
+        Cell sizes of the two grids (positive).
+
+    Construction checks all of this except orthonormality: finite arrays,
+    positive non-increasing ``s``, and shapes that agree.
     """
 
     #: whether the singular vectors are stored as factors (see :class:`FactoredSVD`)
     factored = False
 
     def __init__(self, s, U, V, weights_x, weights_y):
-        self.s = np.asarray(s)
-        self._U = np.asarray(U)
-        self._V = np.asarray(V)
-        self.weights_x = np.asarray(weights_x)
-        self.weights_y = np.asarray(weights_y)
+        self.s, self.weights_x, self.weights_y = _check_spectrum(s, weights_x, weights_y)
+        self._U = as_array(U, "U", shape=(self.dim_x, self.rank))
+        self._V = as_array(V, "V", shape=(self.dim_y, self.rank))
 
     def __repr__(self) -> str:
         kind = "factored" if self.factored else "dense"
@@ -157,28 +191,28 @@ class SVD:
         """Dimension m of Y."""
         return self.weights_y.shape[0]
 
+    @finite_result
     def coefficients_x(self, x) -> np.ndarray:
         r"""Return :math:`\langle x, u_k\rangle_X` for each k; ``x`` has shape (..., N)."""
-        x = as_array(x, "x")
-        _check_last_dim(x, self.dim_x, "x")
+        x = _last_dimension(x, "x", self.dim_x)
         return (x * self.weights_x) @ self.U
 
+    @finite_result
     def coefficients_y(self, y) -> np.ndarray:
         r"""Return :math:`\langle y, v_k\rangle_Y` for each k; ``y`` has shape (..., m)."""
-        y = as_array(y, "y")
-        _check_last_dim(y, self.dim_y, "y")
+        y = _last_dimension(y, "y", self.dim_y)
         return (y * self.weights_y) @ self.V
 
+    @finite_result
     def synthesis_x(self, c) -> np.ndarray:
         r"""Return :math:`\sum_k c_k u_k`; ``c`` has shape (..., r)."""
-        c = as_array(c, "c")
-        _check_last_dim(c, self.rank, "c")
+        c = _last_dimension(c, "c", self.rank)
         return c @ self.U.T
 
+    @finite_result
     def synthesis_y(self, c) -> np.ndarray:
         r"""Return :math:`\sum_k c_k v_k`; ``c`` has shape (..., r)."""
-        c = as_array(c, "c")
-        _check_last_dim(c, self.rank, "c")
+        c = _last_dimension(c, "c", self.rank)
         return c @ self.V.T
 
     def _indices(self, k) -> np.ndarray:
@@ -218,6 +252,22 @@ class BlockFactor:
     Wy: np.ndarray
     positions: np.ndarray
 
+    def __post_init__(self):
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"name must be a non-empty string (a block of the symmetry group), got {self.name!r}")
+        pos = np.asarray(self.positions)
+        if pos.ndim != 1 or not (np.issubdtype(pos.dtype, np.integer) and pos.dtype.kind != "b"):
+            raise ValueError(f"positions must be a 1-D integer array, got {pos.dtype} of shape {pos.shape}")
+        if pos.size and pos.min() < 0:
+            raise ValueError(f"positions must be non-negative, got {int(pos.min())}")
+        Wx = as_array(self.Wx, "Wx", ndim=2, shape=(None, pos.size), allow_empty=True)
+        Wy = as_array(self.Wy, "Wy", ndim=2, shape=(None, pos.size), allow_empty=True)
+        for side, W in (("Wx", Wx), ("Wy", Wy)):
+            if pos.size and W.shape[0] == 0:
+                raise ValueError(f"{side} has no rows (the block has no basis vectors) but {pos.size} positions")
+        for attr, value in (("positions", pos), ("Wx", Wx), ("Wy", Wy)):
+            object.__setattr__(self, attr, value)
+
 
 class FactoredSVD(SVD):
     r"""A singular system stored as a sparse symmetry basis times dense per-block factors.
@@ -247,11 +297,26 @@ class FactoredSVD(SVD):
     factored = True
 
     def __init__(self, s, basis_x, basis_y, blocks, weights_x, weights_y):
-        self.s = np.asarray(s)
+        self.s, self.weights_x, self.weights_y = _check_spectrum(s, weights_x, weights_y)
+        for name, basis, dim in (("basis_x", basis_x, self.dim_x), ("basis_y", basis_y, self.dim_y)):
+            if not isinstance(basis, SymmetryBasis):
+                raise ValueError(f"{name} must be a learnreg.symmetry.SymmetryBasis, got {type(basis).__name__}")
+            if basis.matrix.shape[0] != dim:
+                raise ValueError(f"{name} must act on {dim} values (the length of its weights), "
+                                 f"got a basis of {basis.matrix.shape[0]}")
         self.basis_x, self.basis_y = basis_x, basis_y
+        if isinstance(blocks, (str, bytes)) or not hasattr(blocks, "__iter__"):
+            raise ValueError(f"blocks must be a sequence of BlockFactor, got {type(blocks).__name__}")
         self.blocks = tuple(blocks)
-        self.weights_x = np.asarray(weights_x)
-        self.weights_y = np.asarray(weights_y)
+        for blk in self.blocks:
+            if not isinstance(blk, BlockFactor):
+                raise ValueError(f"blocks must be a sequence of BlockFactor, got a {type(blk).__name__}")
+            for side, basis, W in (("Wx", basis_x, blk.Wx), ("Wy", basis_y, blk.Wy)):
+                if blk.name not in basis.blocks:
+                    raise ValueError(f"blocks: the block {blk.name!r} is not a block of the bases")
+                cols = basis.blocks[blk.name]
+                width = len(range(basis.matrix.shape[1])[cols]) if isinstance(cols, slice) else np.asarray(cols).size
+                as_array(W, f"blocks[{blk.name!r}].{side}", shape=(width, blk.positions.size), allow_empty=True)
         seen = np.concatenate([b.positions for b in self.blocks]) if self.blocks else np.zeros(0, int)
         if not np.array_equal(np.sort(seen), np.arange(self.rank)):
             raise ValueError("blocks must hold every singular vector position 0..r-1 exactly once")
@@ -573,6 +638,7 @@ class LinearOperator(ABC):
 
     def __init__(self, n: int):
         self.n = check_int(n, "n", minimum=2)
+        check_bytes(16.0 * self.n, f"a grid of n = {self.n} cells")
 
     # -- description -------------------------------------------------------
     @property
@@ -614,15 +680,26 @@ class LinearOperator(ABC):
         return f"{type(self).__name__}({args})"
 
     # -- matrices ------------------------------------------------------------
+    #: dense (m, N) arrays held at once while :meth:`_build_matrix` runs (memory estimate)
+    _matrix_copies = 4
+
+    def _matrix_bytes(self) -> float:
+        """Estimated peak memory of building the matrix of grid values."""
+        m, N = self.shape
+        return 8.0 * self._matrix_copies * m * N
+
     @cached_property
     def sparse_matrix(self) -> sp.csr_array:
         """The matrix of grid values as a scipy sparse CSR array."""
+        check_bytes(self._matrix_bytes(), f"the matrix of {self!r}")
         M = self._build_matrix()
         return sp.csr_array(M)
 
     @cached_property
     def matrix(self) -> np.ndarray:
         """The matrix of grid values as a dense array, shape (m, N)."""
+        m, N = self.shape
+        check_bytes(max(self._matrix_bytes(), 16.0 * m * N), f"the dense matrix of {self!r}")
         M = self._build_matrix()
         return M.toarray() if sp.issparse(M) else np.asarray(M, dtype=float)
 
@@ -649,6 +726,7 @@ class LinearOperator(ABC):
 
     _prefer_sparse = False
 
+    @finite_result
     def apply(self, x) -> np.ndarray:
         """Return :math:`Ax`; ``x`` has shape ``(..., N)`` or ``(..., *domain_shape)``."""
         xf, was_image = self._flatten(x, "x", self.domain_shape)
@@ -657,6 +735,7 @@ class LinearOperator(ABC):
             y = y.reshape(*y.shape[:-1], *self.range_shape)
         return y
 
+    @finite_result
     def adjoint(self, y) -> np.ndarray:
         r"""Return :math:`A^*y` in the weighted inner products: :math:`W_X^{-1} M^\top W_Y y`."""
         yf, was_image = self._flatten(y, "y", self.range_shape)
@@ -669,25 +748,31 @@ class LinearOperator(ABC):
         return self.apply(x)
 
     # -- inner products and norms ----------------------------------------------
+    @finite_result
     def inner_x(self, a, b) -> np.ndarray:
         r""":math:`\langle a, b\rangle_X` along the last axis."""
         a, _ = self._flatten(a, "a", self.domain_shape)
         b, _ = self._flatten(b, "b", self.domain_shape)
         return np.sum(a * b * self.weights_x, axis=-1)
 
+    @finite_result
     def inner_y(self, a, b) -> np.ndarray:
         r""":math:`\langle a, b\rangle_Y` along the last axis."""
         a, _ = self._flatten(a, "a", self.range_shape)
         b, _ = self._flatten(b, "b", self.range_shape)
         return np.sum(a * b * self.weights_y, axis=-1)
 
+    @finite_result
     def norm_x(self, x) -> np.ndarray:
         """Discrete L2 norm in X."""
-        return np.sqrt(self.inner_x(x, x))
+        x, _ = self._flatten(x, "x", self.domain_shape)
+        return np.sqrt(np.sum(x * x * self.weights_x, axis=-1))
 
+    @finite_result
     def norm_y(self, y) -> np.ndarray:
         """Discrete L2 norm in Y."""
-        return np.sqrt(self.inner_y(y, y))
+        y, _ = self._flatten(y, "y", self.range_shape)
+        return np.sqrt(np.sum(y * y * self.weights_y, axis=-1))
 
     # -- SVD ------------------------------------------------------------------
     def _closed_form_svd(self):
@@ -707,13 +792,40 @@ class LinearOperator(ABC):
     #: largest matrix dimension for which a dense SVD is attempted
     max_dense_svd = 8192
 
+    #: (n, n) arrays held at once by the closed-form SVD (memory estimate)
+    _closed_form_copies = 6
+
+    def _numerical_svd_bytes(self) -> float:
+        """Estimated peak memory of a dense LAPACK SVD: the matrix, its scaled copy, the factors."""
+        m, N = self.shape
+        return 8.0 * 8 * m * N
+
+    def _check_svd_size(self, method: str) -> None:
+        if method == "numerical":
+            if min(self.shape) > self.max_dense_svd:
+                raise ValueError(
+                    f"a dense SVD of {self!r} (matrix shape {self.shape}) is too large; "
+                    f"the limit is {self.max_dense_svd} columns"
+                )
+            check_bytes(self._numerical_svd_bytes(), f"the dense SVD of {self!r}")
+        else:
+            N = self.shape[1]
+            check_bytes(8.0 * self._closed_form_copies * N * N, f"the closed-form SVD of {self!r}")
+
     def _numerical_svd(self):
-        if min(self.shape) > self.max_dense_svd:
-            raise ValueError(
-                f"a dense SVD of {self!r} (matrix shape {self.shape}) is too large; "
-                f"the limit is {self.max_dense_svd} columns (for Radon: n <= 90)"
-            )
+        self._check_svd_size("numerical")
         return _weighted_svd(self.matrix, self.weights_x, self.weights_y)
+
+    def _check_svd_arrays(self, arrays) -> None:
+        """Check cached SVD arrays against this operator (shapes, finite, ordered); raise ValueError if unfit."""
+        missing = {"s", "U", "V"} - set(arrays)
+        if missing:
+            raise ValueError(f"the entry lacks {', '.join(sorted(missing))}")
+        s = np.asarray(arrays["s"])
+        m, N = self.shape
+        if s.ndim != 1 or s.shape[0] < 1 or s.shape[0] > min(m, N):
+            raise ValueError(f"s has shape {s.shape}, expected (r,) with 1 <= r <= {min(m, N)}")
+        SVD(s, arrays["U"], arrays["V"], self.weights_x, self.weights_y)
 
     def svd_cache_key(self, method: str) -> dict:
         """The cache key under which :meth:`svd` stores a numerical SVD: 'numerical' (dense) or 'symmetry' (blocks)."""
@@ -738,15 +850,25 @@ class LinearOperator(ABC):
             uses the dense SVD.
         cache : bool
             Whether numerically computed SVDs are read from / written to the
-            on-disk cache (see :mod:`learnreg.cache`).
+            on-disk cache (see :mod:`learnreg.cache`). A cached entry is used
+            only if its shapes fit this operator and its singular values are
+            finite, positive and ordered; otherwise it is recomputed, with a
+            warning.
+
+        Raises
+        ------
+        ValueError
+            If the SVD would need more memory than :data:`learnreg._validate.MAX_BYTES`.
         """
-        if method not in ("auto", "closed_form", "symmetry", "numerical"):
-            raise ValueError(f"method must be 'auto', 'closed_form', 'symmetry' or 'numerical'; got {method!r}")
+        method = check_choice(method, "method", ("auto", "closed_form", "symmetry", "numerical"))
+        cache = check_bool(cache, "cache")
         memo = self.__dict__.setdefault("_svd_memo", {})
         if method in memo:
             return memo[method]
         result = None
         if method in ("auto", "closed_form"):
+            if type(self)._closed_form_svd is not LinearOperator._closed_form_svd:
+                self._check_svd_size("closed_form")
             triple = self._closed_form_svd()
             if triple is None and method == "closed_form":
                 raise ValueError(f"{type(self).__name__} has no closed-form SVD; use method='numerical'")
@@ -760,6 +882,7 @@ class LinearOperator(ABC):
                 self.svd_cache_key("numerical"),
                 lambda: dict(zip("sUV", self._numerical_svd())),
                 use_cache=cache,
+                validate=self._check_svd_arrays,
             )
             result = SVD(arrays["s"], arrays["U"], arrays["V"], self.weights_x, self.weights_y)
         memo[method] = result
@@ -827,6 +950,7 @@ class Integration(_Grid1D):
     """
 
     name = "integration"
+    _closed_form_copies = 4
 
     @property
     def params(self):
@@ -835,10 +959,12 @@ class Integration(_Grid1D):
     def _build_matrix(self):
         return self.h * np.tril(np.ones((self.n, self.n)))
 
+    @finite_result
     def apply(self, x):
         xf, _ = self._flatten(x, "x", self.domain_shape)
         return self.h * np.cumsum(xf, axis=-1)
 
+    @finite_result
     def adjoint(self, y):
         yf, _ = self._flatten(y, "y", self.range_shape)
         return self.h * np.cumsum(yf[..., ::-1], axis=-1)[..., ::-1]
@@ -882,7 +1008,9 @@ class PeriodicConvolution(_Grid1D):
     (the Fourier coefficients of a periodised Gaussian of standard deviation
     ``sigma``), for frequencies :math:`|k| \le n/2`. The DFT diagonalises it, so
     the SVD is closed form: :math:`u_k = v_k` are the real Fourier modes and
-    :math:`s = \hat g(|k|)`, ordered by frequency.
+    :math:`s = \hat g(|k|)`, ordered by frequency. Frequencies whose multiplier
+    underflows (below the smallest normal float, for large ``n * sigma``) are
+    left out of the SVD, as a numerical SVD leaves out what it cannot resolve.
 
     Parameters
     ----------
@@ -918,18 +1046,22 @@ class PeriodicConvolution(_Grid1D):
         idx = (np.arange(self.n)[:, None] - np.arange(self.n)[None, :]) % self.n
         return col[idx]
 
+    @finite_result
     def apply(self, x):
         xf, _ = self._flatten(x, "x", self.domain_shape)
         return np.real(np.fft.ifft(np.fft.fft(xf, axis=-1) * self.multiplier, axis=-1))
 
+    @finite_result
     def adjoint(self, y):
-        return self.apply(y)  # self-adjoint: real, even multiplier
+        yf, _ = self._flatten(y, "y", self.range_shape)
+        return np.real(np.fft.ifft(np.fft.fft(yf, axis=-1) * self.multiplier, axis=-1))  # self-adjoint
 
     def _closed_form_svd(self):
         B, freq = _real_fourier_basis(self.n)
         s = np.exp(-2 * np.pi**2 * self.sigma**2 * freq.astype(float) ** 2)
-        U, V = _fix_signs(B, B.copy())
-        return s, U, V
+        r = int(np.sum(s >= MIN_POSITIVE))  # multipliers that underflow are not singular values
+        U, V = _fix_signs(B[:, :r], B[:, :r].copy())
+        return s[:r], U, V
 
 
 class PeriodicIntegration(_Grid1D):
@@ -972,10 +1104,12 @@ class PeriodicIntegration(_Grid1D):
         out[1:] = 1.0 / lam[1:]
         return out
 
+    @finite_result
     def apply(self, x):
         xf, _ = self._flatten(x, "x", self.domain_shape)
         return np.real(np.fft.ifft(np.fft.fft(xf, axis=-1) * self.multiplier, axis=-1))
 
+    @finite_result
     def adjoint(self, y):
         yf, _ = self._flatten(y, "y", self.range_shape)
         return np.real(np.fft.ifft(np.fft.fft(yf, axis=-1) * np.conj(self.multiplier), axis=-1))
@@ -1004,6 +1138,7 @@ def pixel_grid(n: int) -> tuple[np.ndarray, np.ndarray]:
     ``matplotlib.pyplot.imshow`` shows an array. Returns (X, Y), each (n, n).
     """
     n = check_int(n, "n", minimum=1)
+    check_bytes(3 * 8.0 * n * n, f"pixel_grid(n={n})")
     h = 2.0 / n
     c = -1 + (np.arange(n) + 0.5) * h
     X, Y = np.meshgrid(c, -c)
@@ -1036,6 +1171,11 @@ class Radon(LinearOperator):
         self.n_detectors = check_int(
             math.ceil(1.5 * n) if n_detectors is None else n_detectors, "n_detectors", minimum=1
         )
+        check_bytes(self._matrix_bytes(), f"the ray-tracing matrix of {self!r}")
+
+    def _matrix_bytes(self) -> float:
+        # about 0.43 * 2n non-zeros per ray, about 70 bytes per non-zero while the matrix is built
+        return 72.0 * self.n_angles * self.n_detectors * self.n
 
     @property
     def params(self):
@@ -1108,6 +1248,7 @@ class Radon(LinearOperator):
           parity, e.g. the default grid for n = 10) are assigned to one of the two
           pixels by the ray tracer, which breaks the mirror symmetry.
         """
+        numerical = check_bool(numerical, "numerical")
         if self.n_angles % 2:
             return (f"n_angles = {self.n_angles} is odd, so a quarter turn maps the angles "
                     f"j*pi/{self.n_angles} to angles outside the set")
@@ -1136,7 +1277,9 @@ class Radon(LinearOperator):
         r"""Upper bound of :math:`\max_{g=r,s}\|\rho_Y(g)\tilde M - \tilde M\rho_X(g)\|_2 / s_1`.
 
         About 1e-14 (rounding of the ray lengths) when the grid is symmetric; see
-        :func:`learnreg.symmetry.commutation_defect`.
+        :func:`learnreg.symmetry.commutation_defect`. :math:`+\infty` when the grid
+        itself is not symmetric (:meth:`symmetry_defect` with ``numerical=False``
+        gives the reason).
         """
         if self.symmetry_defect(numerical=False) is not None:
             return math.inf
@@ -1172,6 +1315,7 @@ class Radon(LinearOperator):
                     self.svd_cache_key("symmetry"),
                     self._compute_blocked_svd,
                     use_cache=cache,
+                    validate=self._check_blocked_svd_arrays,
                 )
             except NotEquivariantError as exc:
                 reason = str(exc)
@@ -1183,6 +1327,22 @@ class Radon(LinearOperator):
                           SymmetryWarning, stacklevel=3)
             return None
         return _factored_from_arrays(arrays, *self.symmetry_bases, self.weights_x, self.weights_y)
+
+    def _check_blocked_svd_arrays(self, arrays) -> None:
+        """Check a cached block SVD against this operator (shapes, finite, ordered); raise ValueError if unfit."""
+        needed = {"s"} | {f"{b}_pos" for b in BLOCKS} | {f"{b}_{w}" for b in BLOCKS if b != "E2" for w in ("Wx", "Wy")}
+        missing = needed - set(arrays)
+        if missing:
+            raise ValueError(f"the entry lacks {', '.join(sorted(missing))}")
+        for b in BLOCKS:
+            pos = np.asarray(arrays[f"{b}_pos"])
+            if pos.ndim != 1 or not np.issubdtype(pos.dtype, np.integer):
+                raise ValueError(f"{b}_pos must be a 1-D integer array, got {pos.dtype} of shape {pos.shape}")
+        s = np.asarray(arrays["s"])
+        m, N = self.shape
+        if s.ndim != 1 or s.shape[0] < 1 or s.shape[0] > min(m, N):
+            raise ValueError(f"s has shape {s.shape}, expected (r,) with 1 <= r <= {min(m, N)}")
+        _factored_from_arrays(arrays, *self.symmetry_bases, self.weights_x, self.weights_y)
 
     def _compute_blocked_svd(self) -> dict:
         defect = self.equivariance_defect()
@@ -1227,6 +1387,133 @@ class Radon(LinearOperator):
 
 
 # ---------------------------------------------------------------------------
+# Linear maps that are not discretised operators: the same contract
+# ---------------------------------------------------------------------------
+
+
+class LinearMap:
+    r"""A linear map given by two functions, with the interface of :class:`LinearOperator` that
+    :func:`dot_test` uses: ``shape``, ``apply``, ``adjoint``, ``inner_x``, ``inner_y``, ``norm_x``, ``norm_y``.
+
+    The TV difference (:func:`learnreg.tv.difference_operator`), the
+    wavelet–vaguelette analysis and synthesis
+    (:meth:`learnreg.frames.WaveletVaguelette.analysis_operator`,
+    :meth:`~learnreg.frames.WaveletVaguelette.synthesis_operator`) and the CNN
+    convolution (:meth:`learnreg.cnn.CNNRegularizer.convolution_operator`) are
+    offered as such maps, so that they pass the same adjoint test as the
+    forward operators.
+
+    Parameters
+    ----------
+    apply, adjoint : callable
+        ``apply`` maps a batch ``(K, N)`` to ``(K, m)``, ``adjoint`` a batch
+        ``(K, m)`` to ``(K, N)``; ``adjoint`` is the adjoint in the inner products below.
+    shape : (int, int)
+        ``(m, N)``.
+    weights_x, weights_y : array_like, optional
+        Weights of the inner products :math:`\langle a, b\rangle = \sum_i w_i a_i b_i`
+        (default 1: Euclidean).
+    name : str
+        Shown in ``repr``.
+    """
+
+    def __init__(self, apply, adjoint, shape, *, weights_x=None, weights_y=None, name: str = "linear map"):
+        if not callable(apply) or not callable(adjoint):
+            raise ValueError("apply and adjoint must be callables")
+        if not isinstance(shape, tuple) or len(shape) != 2:
+            raise ValueError(f"shape must be a pair (m, N), got {shape!r}")
+        m, N = (check_int(v, "shape", minimum=1) for v in shape)
+        self.shape = (m, N)
+        self._apply, self._adjoint = apply, adjoint
+        self.weights_x = np.ones(N) if weights_x is None else as_array(weights_x, "weights_x", shape=(N,), positive=True)
+        self.weights_y = np.ones(m) if weights_y is None else as_array(weights_y, "weights_y", shape=(m,), positive=True)
+        self.name = str(name)
+
+    def __repr__(self) -> str:
+        return f"LinearMap({self.name}, shape={self.shape})"
+
+    def _batch(self, v, name, size):
+        v = as_array(v, name)
+        if v.ndim not in (1, 2) or v.shape[-1] != size:
+            raise ValueError(f"{name} must have shape ({size},) or (K, {size}), got {v.shape}")
+        return v
+
+    @finite_result
+    def apply(self, x) -> np.ndarray:
+        """Apply the map to ``x`` of shape ``(N,)`` or ``(K, N)``."""
+        x = self._batch(x, "x", self.shape[1])
+        out = np.asarray(self._apply(np.atleast_2d(x)), dtype=float).reshape(-1, self.shape[0])
+        return out[0] if x.ndim == 1 else out
+
+    @finite_result
+    def adjoint(self, y) -> np.ndarray:
+        """Apply the adjoint to ``y`` of shape ``(m,)`` or ``(K, m)``."""
+        y = self._batch(y, "y", self.shape[0])
+        out = np.asarray(self._adjoint(np.atleast_2d(y)), dtype=float).reshape(-1, self.shape[1])
+        return out[0] if y.ndim == 1 else out
+
+    @finite_result
+    def inner_x(self, a, b) -> np.ndarray:
+        r""":math:`\langle a, b\rangle_X` along the last axis."""
+        a, b = self._batch(a, "a", self.shape[1]), self._batch(b, "b", self.shape[1])
+        return np.sum(a * b * self.weights_x, axis=-1)
+
+    @finite_result
+    def inner_y(self, a, b) -> np.ndarray:
+        r""":math:`\langle a, b\rangle_Y` along the last axis."""
+        a, b = self._batch(a, "a", self.shape[0]), self._batch(b, "b", self.shape[0])
+        return np.sum(a * b * self.weights_y, axis=-1)
+
+    @finite_result
+    def norm_x(self, x) -> np.ndarray:
+        """Norm in X."""
+        x = self._batch(x, "x", self.shape[1])
+        return np.sqrt(np.sum(x * x * self.weights_x, axis=-1))
+
+    @finite_result
+    def norm_y(self, y) -> np.ndarray:
+        """Norm in Y."""
+        y = self._batch(y, "y", self.shape[0])
+        return np.sqrt(np.sum(y * y * self.weights_y, axis=-1))
+
+
+@finite_result
+def euclidean_transpose(op, r) -> np.ndarray:
+    r"""The transpose :math:`M^\top r` of the matrix of grid values, from the weighted adjoint.
+
+    With :math:`A^* = W_X^{-1} M^\top W_Y` (the adjoint in the weighted inner
+    products), :math:`M^\top r = W_X\,A^*(W_Y^{-1} r)`. Functions whose energy is
+    Euclidean in grid values (the CNN and TV reconstructions) use it to take a
+    :class:`LinearOperator` (or :class:`LinearMap`) as the forward operator.
+
+    Parameters
+    ----------
+    op : LinearOperator or LinearMap
+    r : array_like, shape (..., m)
+    """
+    _check_operator(op, "op")
+    r = _last_dimension(r, "r", op.shape[0])
+    flat = r.reshape(-1, op.shape[0]) if r.ndim > 1 else r
+    out = op.adjoint(flat / op.weights_y) * op.weights_x
+    return np.asarray(out).reshape(*r.shape[:-1], op.shape[1]) if r.ndim > 1 else np.asarray(out).reshape(-1)
+
+
+def _check_operator(op, name: str):
+    needed = ("apply", "adjoint", "inner_x", "inner_y", "norm_y")
+    if not all(callable(getattr(op, a, None)) for a in needed) or not hasattr(op, "shape"):
+        raise ValueError(
+            f"{name} must be a linear operator with shape, apply, adjoint, inner_x, inner_y and norm_y "
+            f"(a learnreg LinearOperator or LinearMap), got {type(op).__name__}"
+        )
+    return op
+
+
+def is_operator(op) -> bool:
+    """Whether ``op`` is a linear operator in the sense of :func:`dot_test` (not a matrix)."""
+    return isinstance(op, (LinearOperator, LinearMap))
+
+
+# ---------------------------------------------------------------------------
 # Registry and the dot test
 # ---------------------------------------------------------------------------
 
@@ -1239,22 +1526,33 @@ OPERATORS = {
 
 
 def make_operator(name: str, n: int, **kwargs) -> LinearOperator:
-    """Create an operator by name: 'integration', 'convolution', 'periodic_integration' or 'radon'."""
-    if name not in OPERATORS:
-        raise ValueError(f"name must be one of {', '.join(map(repr, OPERATORS))}; got {name!r}")
-    return OPERATORS[name](n, **kwargs)
+    """Create an operator by name: 'integration', 'convolution', 'periodic_integration' or 'radon'.
+
+    Further keyword arguments go to the operator's class; an argument it does
+    not take is refused with a ValueError.
+    """
+    name = check_choice(name, "name", OPERATORS)
+    cls = OPERATORS[name]
+    accepted = set(inspect.signature(cls).parameters) - {"n"}
+    unknown = sorted(set(kwargs) - accepted)
+    if unknown:
+        raise ValueError(
+            f"{cls.__name__} takes no argument {', '.join(map(repr, unknown))}; "
+            f"it accepts {', '.join(map(repr, sorted(accepted))) or 'only n'}"
+        )
+    return cls(n, **kwargs)
 
 
 def dot_test(op: LinearOperator, rng: np.random.Generator, n_trials: int = 3) -> float:
     r"""Largest relative error of :math:`\langle Ax, y\rangle_Y = \langle x, A^*y\rangle_X`.
 
     Random ``x`` and ``y`` are drawn from ``rng``. For a correct adjoint the
-    result is at the level of rounding errors (about 1e-15).
+    result is at the level of rounding errors (about 1e-15). ``op`` is a
+    :class:`LinearOperator` or any map with the same interface (:class:`LinearMap`).
     """
-    from ._validate import check_rng
-
+    _check_operator(op, "op")
     check_rng(rng)
-    n_trials = check_int(n_trials, "n_trials", minimum=1)
+    n_trials = check_iterations(n_trials, "n_trials")
     worst = 0.0
     for _ in range(n_trials):
         x = rng.standard_normal(op.shape[1])

@@ -37,12 +37,17 @@ import numpy as np
 
 from ._validate import (
     as_array,
+    check_bool,
+    check_bytes,
     check_choice,
     check_int,
+    check_iterations,
     check_real,
     check_rng,
     check_sequence,
     check_singular_values,
+    check_work,
+    finite_result,
 )
 from .operators import SVD, LinearOperator
 from .spectral import empirical_filter
@@ -121,6 +126,7 @@ def _pair(svd, Y, Y_prime, names=("Y", "Y_prime")):
 # ---------------------------------------------------------------------------
 
 
+@finite_result
 def mmse_denoiser(Pi, tau) -> np.ndarray:
     r"""MMSE spectral denoiser :math:`d_k = \Pi_k/(\Pi_k+\tau_k)`.
 
@@ -148,6 +154,7 @@ def mmse_denoiser(Pi, tau) -> np.ndarray:
     return np.where(den > 0, Pi / np.where(den > 0, den, 1.0), 0.0)
 
 
+@finite_result
 def empirical_denoiser(svd: SVD, X, Z, *, prox: bool = False) -> np.ndarray:
     r"""Spectral denoiser learned from K pairs :math:`(z_i, x_i)`, :math:`z_i = x_i+\eta_i`.
 
@@ -176,6 +183,7 @@ def empirical_denoiser(svd: SVD, X, Z, *, prox: bool = False) -> np.ndarray:
     Z = _samples(Z, "Z", N, "one image per row")
     if X.shape != Z.shape:
         raise ValueError(f"X and Z must have the same shape, got {X.shape} and {Z.shape}")
+    prox = check_bool(prox, "prox")
     d = empirical_filter(svd.coefficients_x(X), svd.coefficients_x(Z))
     return np.clip(d, 0.0, 1.0) if prox else d
 
@@ -206,11 +214,18 @@ class SpectralDenoiser:
             raise ValueError(f"d must have one coefficient per singular value ({self.svd.rank}), got {d.shape[0]}")
         object.__setattr__(self, "d", d)
 
+    @finite_result
     def __call__(self, z) -> np.ndarray:
+        """Denoise ``z``, shape ``(..., N)``."""
+        N = self.svd.dim_x
+        z = as_array(z, "z")
+        if z.ndim == 0 or z.shape[-1] != N:
+            raise ValueError(f"z must have shape (..., {N}) (one image per row), got {z.shape}")
         c = self.svd.coefficients_x(z)
         return z + self.svd.synthesis_x((self.d - 1.0) * c)
 
 
+@finite_result(allow_inf=True)
 def prox_weights(d) -> np.ndarray:
     r"""Weights :math:`w_k = 1/d_k - 1` of the regularizer whose prox is the denoiser.
 
@@ -231,6 +246,7 @@ def prox_weights(d) -> np.ndarray:
         return np.where(d > 0, 1.0 / np.where(d > 0, d, 1.0) - 1.0, np.inf)
 
 
+@finite_result(allow_inf=True)
 def explicit_regularizer(d, cx) -> np.ndarray:
     r"""Evaluate :math:`J(x) = \frac12\sum_k w_k\langle x,u_k\rangle^2`, :math:`w_k = 1/d_k - 1`.
 
@@ -255,6 +271,7 @@ def explicit_regularizer(d, cx) -> np.ndarray:
     return 0.5 * np.sum(terms, axis=-1)
 
 
+@finite_result
 def spectral_prox(d, cz, step: float = 1.0) -> np.ndarray:
     r"""Coefficients of :math:`\operatorname{prox}_{\gamma J}(z) = \arg\min_x \frac12\|x-z\|^2 + \gamma J(x)`.
 
@@ -276,6 +293,7 @@ def spectral_prox(d, cz, step: float = 1.0) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
+@finite_result
 def variational_filter(s, w) -> np.ndarray:
     r"""Filter of :math:`\min_x \frac12\|Ax-y\|^2 + \frac12\sum_k w_k\langle x,u_k\rangle^2`.
 
@@ -296,6 +314,7 @@ def variational_filter(s, w) -> np.ndarray:
     return np.where(np.isinf(w), 0.0, s / (s**2 + np.where(np.isinf(w), 0.0, w)))
 
 
+@finite_result
 def pnp_contraction(s, d, step: float) -> np.ndarray:
     r"""Per-component contraction factors :math:`\rho_k = |d_k(1-\gamma s_k^2)|` of spectral PnP.
 
@@ -312,6 +331,7 @@ def pnp_contraction(s, d, step: float) -> np.ndarray:
     return np.abs(d * (1.0 - step * s**2))
 
 
+@finite_result
 def pnp_fixed_point_filter(s, d, step: float = 1.0) -> np.ndarray:
     r"""Filter of the limit of PnP proximal-gradient iterations with a spectral denoiser.
 
@@ -366,6 +386,7 @@ class PnPResult:
     contraction: float | None
 
 
+@finite_result
 def pnp_proximal_gradient(
     op, denoiser, y, step: float, n_iter: int, x0=None, reference=None
 ) -> PnPResult:
@@ -406,7 +427,8 @@ def pnp_proximal_gradient(
     if not callable(denoiser):
         raise ValueError(f"denoiser must be callable (image -> image), got {type(denoiser).__name__}")
     step = check_real(step, "step", positive=True)
-    n_iter = check_int(n_iter, "n_iter", minimum=1)
+    n_iter = check_iterations(n_iter, "n_iter")
+    check_work(4.0 * n_iter * N * m, f"pnp_proximal_gradient with n_iter = {n_iter}")
     y = as_array(y, "y", shape=(m,))
     contraction = None
     if isinstance(denoiser, SpectralDenoiser):
@@ -430,9 +452,11 @@ def pnp_proximal_gradient(
     if ref is not None:
         distances[0] = norm(x - ref)
     for t in range(n_iter):
-        x_new = np.asarray(denoiser(x - step * adjoint(forward(x) - y)), dtype=float)
-        if x_new.shape != (N,) or not np.all(np.isfinite(x_new)):
-            raise ValueError(f"denoiser must return a finite image of shape ({N},), got shape {x_new.shape}")
+        out = denoiser(x - step * adjoint(forward(x) - y))
+        try:
+            x_new = as_array(out, "the denoised image", shape=(N,))
+        except ValueError as exc:
+            raise ValueError(f"denoiser must return a finite image of shape ({N},), of real numbers: {exc}") from exc
         steps[t] = norm(x_new - x)
         x = x_new
         if ref is not None:
@@ -445,6 +469,7 @@ def pnp_proximal_gradient(
 # ---------------------------------------------------------------------------
 
 
+@finite_result
 def post_processing_filter(s, d) -> np.ndarray:
     r"""Filter of post-processing :math:`D\circ A^+`: :math:`g_k = d_k/s_k`.
 
@@ -460,6 +485,7 @@ def post_processing_filter(s, d) -> np.ndarray:
     return d / s
 
 
+@finite_result
 def pseudo_inverse_noise_moments(s, Delta) -> np.ndarray:
     r"""Image-noise moments of :math:`A^+y - x = \sum_k s_k^{-1}\langle e,v_k\rangle u_k`: :math:`\tau_k=\Delta_k/s_k^2`."""
     s = check_singular_values(s)
@@ -472,6 +498,7 @@ def pseudo_inverse_noise_moments(s, Delta) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
+@finite_result
 def self_supervised_loss(s, g, Pi, Delta, Delta_prime=None, outside: float = 0.0) -> float:
     r"""Expected measurement-space loss :math:`E\|AR_gy - y'\|^2` of a spectral filter.
 
@@ -504,6 +531,7 @@ def self_supervised_loss(s, g, Pi, Delta, Delta_prime=None, outside: float = 0.0
     return float(np.sum(terms) + outside)
 
 
+@finite_result
 def self_supervised_filter(s, Pi, Delta) -> np.ndarray:
     r"""Minimiser of :math:`E\|AR_gy-y'\|^2`: :math:`g_k = E[y_ky'_k]/(s_kE[y_k^2])`.
 
@@ -520,6 +548,7 @@ def self_supervised_filter(s, Pi, Delta) -> np.ndarray:
     return np.where(second > 0, cross / (s * np.where(second > 0, second, 1.0)), 0.0)
 
 
+@finite_result
 def empirical_self_supervised_filter(svd: SVD, Y, Y_prime) -> np.ndarray:
     r"""Empirical minimiser of :math:`\frac1K\sum_i\|AR_gy_i-y_i'\|^2` (no ground truth).
 
@@ -542,6 +571,7 @@ def empirical_self_supervised_filter(svd: SVD, Y, Y_prime) -> np.ndarray:
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
+@finite_result
 def empirical_self_supervised_loss(svd: SVD, g, Y, Y_prime) -> float:
     r"""The empirical loss :math:`\frac1K\sum_i\|AR_gy_i-y_i'\|_Y^2`, computed in data space."""
     _check_svd(svd)
@@ -551,6 +581,7 @@ def empirical_self_supervised_loss(svd: SVD, g, Y, Y_prime) -> float:
     return float(np.mean(np.sum(svd.weights_y * (pred - Y_prime) ** 2, axis=1)))
 
 
+@finite_result
 def sure_filter(s, Pi, Delta) -> np.ndarray:
     r"""Minimiser of the expected SURE loss: :math:`g_k = (E[y_k^2]-\Delta_k)/(s_kE[y_k^2])`.
 
@@ -564,6 +595,7 @@ def sure_filter(s, Pi, Delta) -> np.ndarray:
     return np.where(second > 0, (second - Delta) / (s * np.where(second > 0, second, 1.0)), 0.0)
 
 
+@finite_result
 def sure_loss(svd: SVD, g, Y, Delta) -> float:
     r"""Stein's unbiased estimate of the measurement-space risk :math:`E\|A(R_gy - x)\|^2`.
 
@@ -585,6 +617,7 @@ def sure_loss(svd: SVD, g, Y, Delta) -> float:
     return float(np.mean(np.sum((s * g - 1) ** 2 * cy**2, axis=1)) + np.sum(Delta * (2 * s * g - 1)))
 
 
+@finite_result
 def empirical_sure_filter(svd: SVD, Y, Delta) -> np.ndarray:
     r"""Minimiser of :func:`sure_loss`: :math:`g_k = (m_k-\Delta_k)/(s_km_k)`, :math:`m_k=\frac1K\sum_i\langle y_i,v_k\rangle^2`.
 
@@ -603,6 +636,7 @@ def empirical_sure_filter(svd: SVD, Y, Delta) -> np.ndarray:
 # ---------------------------------------------------------------------------
 
 
+@finite_result
 def excess_risk(s, g, Pi, Delta) -> float:
     r"""Excess risk over the MSE filter :math:`g^*`: :math:`\sum_k(s_k^2\Pi_k+\Delta_k)(g_k-g_k^*)^2`.
 
@@ -620,6 +654,7 @@ def excess_risk(s, g, Pi, Delta) -> float:
     return float(np.sum(second * (g - g_star) ** 2))
 
 
+@finite_result
 def asymptotic_excess_risk(s, Pi, Delta, n_samples: int, method: str, Delta_prime=None) -> float:
     r"""Leading-order expected excess risk of a filter learned from K Gaussian samples.
 
@@ -658,6 +693,7 @@ def asymptotic_excess_risk(s, Pi, Delta, n_samples: int, method: str, Delta_prim
     return float(np.sum(c) / K)
 
 
+@finite_result
 def monte_carlo_risk(s, g, Pi, Delta, n_samples: int, rng: np.random.Generator):
     r"""Monte Carlo estimate of :math:`E\|R_g(Ax+e)-x\|^2` for Gaussian coefficients.
 
@@ -678,6 +714,8 @@ def monte_carlo_risk(s, g, Pi, Delta, n_samples: int, rng: np.random.Generator):
     Pi = check_sequence(Pi, "Pi", r, nonnegative=True)
     Delta = check_sequence(Delta, "Delta", r, nonnegative=True)
     K = check_int(n_samples, "n_samples", minimum=2)
+    check_work(50.0 * K * r, f"monte_carlo_risk with n_samples = {K} and {r} values of s")
+    check_bytes(16.0 * K, f"monte_carlo_risk with n_samples = {K}")
     check_rng(rng)
     chunk = max(1, 2_000_000 // r)  # samples per chunk: about 2e6 numbers in memory
     a, b = (s * g - 1) * np.sqrt(Pi), g * np.sqrt(Delta)

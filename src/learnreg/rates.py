@@ -34,8 +34,16 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import zeta
 
-from .data import reversed_brownian_motion
-from ._validate import as_array, check_int, check_real
+from ._validate import (
+    as_array,
+    check_bool,
+    check_bytes,
+    check_int,
+    check_real,
+    check_work,
+    finite_result,
+)
+from .data import power_law, reversed_brownian_motion
 from .fitting import PowerLawFit, fit_power_law
 from .spectral import empirical_filter
 
@@ -60,6 +68,7 @@ def _check_model(a, b, name_b="b"):
     return a, b
 
 
+@finite_result
 def power_law_model(a: float, b: float, n_modes: int) -> tuple[np.ndarray, np.ndarray]:
     r"""The diagonal model: :math:`s_k = k^{-a}`, :math:`\Pi_k = k^{-b}` for :math:`k=1..n`.
 
@@ -74,19 +83,27 @@ def power_law_model(a: float, b: float, n_modes: int) -> tuple[np.ndarray, np.nd
     ([1.0, 0.5, 0.3333333333333333], [1.0, 0.25, 0.1111111111111111])
     """
     a, b = _check_model(a, b)
+    n_modes = _check_modes(n_modes, 3)
+    return power_law(n_modes, a, "a", "n_modes"), power_law(n_modes, b, "b", "n_modes")
+
+
+def _check_modes(n_modes, arrays: int) -> int:
+    """A number of modes, with ``arrays`` arrays of that length held at once (memory estimate)."""
     n_modes = check_int(n_modes, "n_modes", minimum=1)
-    k = np.arange(1, n_modes + 1, dtype=float)
-    return k ** (-a), k ** (-b)
+    check_bytes(8.0 * arrays * n_modes, f"{arrays} arrays of n_modes = {n_modes} values")
+    return n_modes
 
 
+@finite_result
 def power_noise(delta: float, n_modes: int, p: float = 0.0) -> np.ndarray:
     r"""Noise moments :math:`\Delta_k = \delta^2 k^{-p}` (``p = 0``: white noise of level delta)."""
     delta = check_real(delta, "delta", positive=True)
-    n_modes = check_int(n_modes, "n_modes", minimum=1)
+    n_modes = _check_modes(n_modes, 3)
     p = check_real(p, "p")
     return delta**2 * np.arange(1, n_modes + 1, dtype=float) ** (-p)
 
 
+@finite_result
 def rate_exponent(a: float, b: float, c: float | None = None) -> float:
     r"""Predicted exponent of the squared error: :math:`2(\min(b,c)-1)/(2a+b)`.
 
@@ -103,6 +120,7 @@ def rate_exponent(a: float, b: float, c: float | None = None) -> float:
     return 2 * (min(b, c) - 1) / (2 * a + b)
 
 
+@finite_result
 def noise_rate_exponent(a: float, b: float, p: float, q: float) -> float:
     r"""Predicted exponent for training noise :math:`\delta^2k^{-p}` and test noise :math:`\delta^2k^{-q}`.
 
@@ -123,6 +141,7 @@ def noise_rate_exponent(a: float, b: float, p: float, q: float) -> float:
     return min(2 * (b - 1) / den, variance)
 
 
+@finite_result
 def model_filter(a: float, b: float, delta: float, n_modes: int, p: float = 0.0) -> np.ndarray:
     r"""MSE filter of the diagonal model, :math:`g_k = s_k\Pi_k/(s_k^2\Pi_k + \delta^2k^{-p})`."""
     s, Pi = power_law_model(a, b, n_modes)
@@ -130,6 +149,7 @@ def model_filter(a: float, b: float, delta: float, n_modes: int, p: float = 0.0)
     return s * Pi / (s**2 * Pi + Delta)
 
 
+@finite_result
 def model_errors(
     a: float,
     b: float,
@@ -170,7 +190,9 @@ def model_errors(
     p = check_real(p, "p")
     q = p if q is None else check_real(q, "q")
     deltas = as_array(deltas, "deltas", ndim=1, positive=True)
-    n_modes = check_int(n_modes, "n_modes", minimum=1)
+    n_modes = _check_modes(n_modes, 12)
+    check_work(10.0 * n_modes * deltas.shape[0], f"model_errors with {deltas.shape[0]} deltas x n_modes = {n_modes}")
+    tail = check_bool(tail, "tail")
     k = np.arange(1, n_modes + 1, dtype=float)
     s, Pi, Pi_test = k ** (-a), k ** (-b), k ** (-c)
     kp, kq = k ** (-p), k ** (-q)
@@ -186,6 +208,7 @@ def model_errors(
     return out
 
 
+@finite_result
 def fit_rate(deltas, errors) -> PowerLawFit:
     r"""Fit :math:`\mathcal E(\delta) \approx C\delta^{\gamma}` on log-log axes; the slope is :math:`\gamma`.
 
@@ -202,9 +225,10 @@ def fit_rate(deltas, errors) -> PowerLawFit:
         )
     if deltas.shape[0] < 3:
         raise ValueError(f"a rate fit needs at least 3 points, got {deltas.shape[0]}")
-    return fit_power_law(deltas, errors)
+    return fit_power_law(deltas, errors, names=("deltas", "errors"))
 
 
+@finite_result
 def sampled_rate_errors(cx_train, cax_train, ce_train, cx_test, cax_test, ce_test, deltas, *, null_test=0.0):
     r"""Test errors of filters learned from sample sets, at several noise levels.
 
@@ -241,6 +265,7 @@ def sampled_rate_errors(cx_train, cax_train, ce_train, cx_test, cax_test, ce_tes
     cx, cax, ce, tx, tax, te = arrs
     deltas = as_array(deltas, "deltas", ndim=1, positive=True)
     null_test = check_real(null_test, "null_test", nonnegative=True)
+    check_work(10.0 * deltas.shape[0] * (cx.size + tx.size), f"sampled_rate_errors with {deltas.shape[0]} deltas")
     errors = np.empty(deltas.shape[0])
     filters = np.empty((deltas.shape[0], cx.shape[1]))
     for i, d in enumerate(deltas):

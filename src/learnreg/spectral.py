@@ -26,7 +26,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_array, check_int, check_real, check_rng, check_singular_values, check_spectrum
+from ._validate import (
+    as_array,
+    check_bytes,
+    check_int,
+    check_real,
+    check_rng,
+    check_singular_values,
+    check_spectrum,
+    finite_result,
+)
 from .data import white_noise
 from .operators import SVD, LinearOperator
 
@@ -72,6 +81,7 @@ class RiskTerms:
         return self.data + self.noise + self.null
 
 
+@finite_result
 def apply_filter(svd: SVD, g, y) -> np.ndarray:
     r"""Return :math:`R_g y = \sum_k g_k\langle y, v_k\rangle u_k`.
 
@@ -92,6 +102,7 @@ def apply_filter(svd: SVD, g, y) -> np.ndarray:
     return svd.synthesis_x(g * svd.coefficients_y(y))
 
 
+@finite_result
 def risk(s, g, Pi, Delta, null: float = 0.0) -> RiskTerms:
     r"""Exact risk :math:`E\|R_g(Ax+e)-x\|^2` of a spectral filter, term by term.
 
@@ -116,6 +127,7 @@ def risk(s, g, Pi, Delta, null: float = 0.0) -> RiskTerms:
     )
 
 
+@finite_result
 def mse_filter(s, Pi, Delta) -> np.ndarray:
     r"""MSE-optimal filter :math:`g_k = s_k\Pi_k / (s_k^2\Pi_k + \Delta_k)`.
 
@@ -134,6 +146,7 @@ def mse_filter(s, Pi, Delta) -> np.ndarray:
     return g
 
 
+@finite_result
 def optimal_risk(s, Pi, Delta) -> float:
     r"""Risk of the MSE filter: :math:`\sum_k \Pi_k\Delta_k / (s_k^2\Pi_k + \Delta_k)` (null term excluded)."""
     s, Pi, Delta = check_spectrum(s, Pi=Pi, Delta=Delta)
@@ -143,18 +156,21 @@ def optimal_risk(s, Pi, Delta) -> float:
     return float(np.sum(terms))
 
 
+@finite_result
 def tikhonov_filter(s, alpha) -> np.ndarray:
     r"""Tikhonov filter :math:`g_k = s_k/(s_k^2 + \alpha_k)`; ``alpha`` scalar or per k, non-negative."""
     s, alpha = check_spectrum(s, alpha=alpha)
     return s / (s**2 + alpha)
 
 
+@finite_result
 def pseudo_inverse_filter(s) -> np.ndarray:
     r"""Filter of the pseudo-inverse :math:`A^+`: :math:`g_k = 1/s_k`."""
     s = check_singular_values(s)
     return 1.0 / s
 
 
+@finite_result(allow_inf=True)
 def regularization_parameters(s, g) -> np.ndarray:
     r"""Component-wise Tikhonov parameters that explain a filter.
 
@@ -176,6 +192,7 @@ def regularization_parameters(s, g) -> np.ndarray:
         return np.where(g > 0, s / np.where(g > 0, g, 1.0) - s**2, np.inf)
 
 
+@finite_result
 def empirical_filter(cx, cy) -> np.ndarray:
     r"""Empirical risk minimiser from K training pairs, one least-squares fit per k.
 
@@ -198,6 +215,7 @@ def empirical_filter(cx, cy) -> np.ndarray:
     return np.where(den > 0, num / np.where(den > 0, den, 1.0), 0.0)
 
 
+@finite_result
 def empirical_risk(g, cx, cy) -> float:
     r"""Empirical risk of the filter ``g`` on K training pairs (null-space part excluded).
 
@@ -224,6 +242,7 @@ def empirical_risk(g, cx, cy) -> float:
     return float(np.sum((cy * g - cx) ** 2) / cx.shape[0])
 
 
+@finite_result
 def sample_coefficients(s, Pi, Delta, n_samples: int, rng: np.random.Generator):
     r"""Draw K Gaussian training pairs directly in the singular basis.
 
@@ -240,12 +259,16 @@ def sample_coefficients(s, Pi, Delta, n_samples: int, rng: np.random.Generator):
     """
     s, Pi, Delta = check_spectrum(s, Pi=Pi, Delta=Delta)
     n_samples = check_int(n_samples, "n_samples", minimum=1)
+    check_bytes(
+        8.0 * 4 * n_samples * s.shape[0], f"sample_coefficients with n_samples = {n_samples} and {s.shape[0]} values of s"
+    )
     check_rng(rng)
     cx = rng.standard_normal((n_samples, s.shape[0])) * np.sqrt(Pi)
     cy = s * cx + rng.standard_normal((n_samples, s.shape[0])) * np.sqrt(Delta)
     return cx, cy
 
 
+@finite_result(allow_inf=True)
 def tikhonov_bound(Pi, Delta) -> np.ndarray:
     r"""Resolution-independent bound on the MSE filter: :math:`g_k \le \tfrac12\sqrt{\Pi_k/\Delta_k}`.
 
@@ -290,6 +313,7 @@ class StabilityResult:
     g_last: dict
 
 
+@finite_result
 def resolution_stability(
     op: LinearOperator, X_train, X_test, *, delta: float, eps: float, alpha: float, rng: np.random.Generator
 ) -> StabilityResult:
@@ -318,6 +342,7 @@ def resolution_stability(
     """
     if not isinstance(op, LinearOperator):
         raise ValueError(f"op must be a learnreg LinearOperator, got {type(op).__name__}")
+    check_rng(rng)
     N = op.shape[1]
     X_train = as_array(X_train, "X_train", shape=(None, N))
     X_test = as_array(X_test, "X_test", shape=(None, N))

@@ -69,7 +69,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from ._validate import as_array, check_int
+from ._validate import as_array, check_bytes, check_int, finite_result
 
 __all__ = [
     "EQUIVARIANCE_TOL",
@@ -144,6 +144,28 @@ def _check_permutation(p, name: str, size: int | None = None) -> np.ndarray:
     return p.astype(np.intp)
 
 
+def _check_element(g, name: str = "g") -> tuple[int, int]:
+    """A group element :math:`s^f r^k` given as the pair of integers ``(f, k)``."""
+    if not isinstance(g, (tuple, list)) or len(g) != 2:
+        raise ValueError(f"{name} must be a pair (f, k) of integers for the element s^f r^k, got {g!r}")
+    return check_int(g[0], f"{name}[0]"), check_int(g[1], f"{name}[1]")
+
+
+def _check_matrix(M, name: str, shape: tuple[int, int]) -> sp.csr_array:
+    """A real, finite matrix (dense or sparse) of the given shape, as a CSR array (values unchanged)."""
+    if M is None or isinstance(M, (str, bytes)):
+        raise ValueError(f"{name} must be a matrix (dense or scipy.sparse) of shape {shape}, got {type(M).__name__}")
+    if sp.issparse(M):
+        as_array(M.data, name, allow_empty=True)
+        out = sp.csr_array(M)
+    else:
+        arr = as_array(M, name, ndim=2, allow_empty=True)
+        out = sp.csr_array(arr)
+    if out.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {out.shape}")
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class PermutationAction:
     r"""A representation of :math:`D_4` by permutations of the points of a grid.
@@ -181,7 +203,7 @@ class PermutationAction:
 
     def perm(self, g: tuple[int, int]) -> np.ndarray:
         r"""Index map :math:`\pi_g` of :math:`g = s^f r^k`: ``rho(g) f = f[perm(g)]``."""
-        f, k = g
+        f, k = _check_element(g)
         p = np.arange(self.size)
         for _ in range(k % 4):
             p = p[self.r]  # rho(r) rho(r^j) f = f[pi_{r^j}][pi_r]
@@ -191,6 +213,7 @@ class PermutationAction:
 
     def apply(self, g: tuple[int, int], f) -> np.ndarray:
         r""":math:`\rho(g) f` for ``f`` of shape (..., size)."""
+        as_array(f, "f", allow_empty=True)  # the input policy (real, finite numbers); the values are permuted as given
         f = np.asarray(f)
         if f.shape[-1:] != (self.size,):
             raise ValueError(f"f must have last dimension {self.size}, got shape {f.shape}")
@@ -209,6 +232,7 @@ class PermutationAction:
 def image_action(n: int) -> PermutationAction:
     """:math:`D_4` acting on flattened ``n x n`` images (row 0 at the top): r = ``numpy.rot90``, s = mirror ``x -> -x``."""
     n = check_int(n, "n", minimum=1)
+    check_bytes(8.0 * 4 * n * n, f"the image action on n x n images with n = {n}")
     idx = np.arange(n * n).reshape(n, n)
     return PermutationAction(np.rot90(idx).ravel(), idx[:, ::-1].ravel())
 
@@ -223,6 +247,7 @@ def sinogram_action(n_angles: int, n_detectors: int) -> PermutationAction:
     n_detectors = check_int(n_detectors, "n_detectors", minimum=1)
     if n_angles % 2:
         raise ValueError(f"n_angles must be even for the quarter-turn symmetry, got {n_angles}")
+    check_bytes(8.0 * 6 * n_angles * n_detectors, f"the sinogram action with n_angles = {n_angles} and n_detectors = {n_detectors}")
     half = n_angles // 2
     idx = np.arange(n_angles * n_detectors).reshape(n_angles, n_detectors)
     r = np.concatenate([idx[half:, ::-1], idx[:half, :]], axis=0)
@@ -235,6 +260,8 @@ def isotypic_dimensions(action: PermutationAction) -> dict[str, int]:
 
     For ``E1`` and ``E2`` this is the multiplicity of :math:`E` (each copy has it).
     """
+    if not isinstance(action, PermutationAction):
+        raise ValueError(f"action must be a PermutationAction, got {type(action).__name__}")
     fix = np.array([action.fixed_points(g) for g in GROUP_ELEMENTS], dtype=float)
     out = {}
     for name in BLOCKS:
@@ -276,6 +303,18 @@ class SymmetryBasis:
     blocks: dict
     weights: np.ndarray
 
+    def __post_init__(self):
+        if not sp.issparse(self.matrix) or self.matrix.ndim != 2 or self.matrix.shape[0] != self.matrix.shape[1]:
+            raise ValueError(f"matrix must be a square scipy.sparse matrix, got {type(self.matrix).__name__}")
+        as_array(self.matrix.data, "matrix", allow_empty=True)
+        size = self.matrix.shape[0]
+        if not isinstance(self.blocks, dict) or set(self.blocks) != set(BLOCKS):
+            raise ValueError(f"blocks must be a dict with the keys {', '.join(BLOCKS)}, got {self.blocks!r}")
+        for name, sl in self.blocks.items():
+            if not isinstance(sl, slice) or not (0 <= (sl.start or 0) <= (sl.stop or 0) <= size) or sl.step not in (None, 1):
+                raise ValueError(f"blocks[{name!r}] must be a slice of the {size} columns, got {sl!r}")
+        object.__setattr__(self, "weights", as_array(self.weights, "weights", shape=(size,), positive=True))
+
     @property
     def size(self) -> int:
         """Dimension of the space."""
@@ -283,12 +322,14 @@ class SymmetryBasis:
 
     def block(self, name: str) -> sp.csc_array:
         """The columns of one block."""
-        if name not in self.blocks:
+        if not isinstance(name, str) or name not in self.blocks:
             raise ValueError(f"name must be one of {', '.join(map(repr, BLOCKS))}; got {name!r}")
         return self.matrix[:, self.blocks[name]]
 
     def dimension(self, name: str) -> int:
         """Number of columns of one block."""
+        if not isinstance(name, str) or name not in self.blocks:
+            raise ValueError(f"name must be one of {', '.join(map(repr, BLOCKS))}; got {name!r}")
         sl = self.blocks[name]
         return sl.stop - sl.start
 
@@ -420,6 +461,7 @@ def _largest_singular_value_lower_bound(M, iterations: int = 30) -> float:
     return float(np.linalg.norm(M @ x))
 
 
+@finite_result
 def commutation_defect(M, action_x: PermutationAction, action_y: PermutationAction, weights_x, weights_y) -> float:
     r"""How far a matrix is from commuting with the group action, relative to its norm.
 
@@ -436,9 +478,10 @@ def commutation_defect(M, action_x: PermutationAction, action_y: PermutationActi
     :math:`E_2` block replaced by the :math:`E_1` block). Zero in exact arithmetic
     for an equivariant matrix; about 1e-14 for the ray-length Radon matrix.
     """
-    M = sp.csr_array(M)
-    if M.shape != (action_y.size, action_x.size):
-        raise ValueError(f"M must have shape ({action_y.size}, {action_x.size}), got {M.shape}")
+    for name, action in (("action_x", action_x), ("action_y", action_y)):
+        if not isinstance(action, PermutationAction):
+            raise ValueError(f"{name} must be a PermutationAction, got {type(action).__name__}")
+    M = _check_matrix(M, "M", (action_y.size, action_x.size))
     wx = as_array(weights_x, "weights_x", shape=(action_x.size,), positive=True)
     wy = as_array(weights_y, "weights_y", shape=(action_y.size,), positive=True)
     Mt = sp.csr_array(sp.diags_array(np.sqrt(wy)) @ M @ sp.diags_array(1 / np.sqrt(wx)))
@@ -454,6 +497,7 @@ def commutation_defect(M, action_x: PermutationAction, action_y: PermutationActi
     return worst / s1
 
 
+@finite_result
 def block_matrix(M, basis_x: SymmetryBasis, basis_y: SymmetryBasis, block: str) -> np.ndarray:
     r"""The block :math:`B_\beta = Q_{Y,\beta}^\top W_Y M Q_{X,\beta}` of an equivariant matrix, dense.
 
@@ -461,9 +505,12 @@ def block_matrix(M, basis_x: SymmetryBasis, basis_y: SymmetryBasis, block: str) 
     :math:`u = Q_{X,\beta} z`, :math:`v = Q_{Y,\beta} p`, because :math:`M` maps the
     block's subspace of :math:`X` into that of :math:`Y`.
     """
-    if block not in BLOCKS:
+    if not isinstance(block, str) or block not in BLOCKS:
         raise ValueError(f"block must be one of {', '.join(map(repr, BLOCKS))}; got {block!r}")
-    M = sp.csr_array(M)
+    for name, basis in (("basis_x", basis_x), ("basis_y", basis_y)):
+        if not isinstance(basis, SymmetryBasis):
+            raise ValueError(f"{name} must be a SymmetryBasis, got {type(basis).__name__}")
+    M = _check_matrix(M, "M", (basis_y.size, basis_x.size))
     Qx = basis_x.block(block)
     Qy = sp.csc_array(basis_y.block(block) * basis_y.weights[:, None])
     C = sp.csc_array(M @ Qx)

@@ -26,7 +26,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_array, check_int, check_real, check_rng, check_spectrum
+from . import _validate as validate
+from ._validate import (
+    MAX_MAGNITUDE,
+    as_array,
+    check_bool,
+    check_bytes,
+    check_int,
+    check_iterations,
+    check_real,
+    check_rng,
+    check_spectrum,
+    check_work,
+    finite_result,
+)
 from .spectral import empirical_filter, risk, sample_coefficients
 
 __all__ = ["AdamMoments", "FilterTrainingResult", "train_filter_adam", "FitTiming", "fit_speed_ratio"]
@@ -44,21 +57,40 @@ class AdamMoments:
 
     The caller forms the step, e.g. :math:`\theta \leftarrow \theta - \eta_t \hat m_t / (\sqrt{\hat v_t} + \epsilon)`,
     with its own learning-rate schedule.
+
+    Parameters
+    ----------
+    size : int
+        Number of parameters (at least 1).
+    beta1, beta2 : float
+        Decay rates in :math:`[0, 1)` (at 1 the bias correction divides by 0).
     """
 
     def __init__(self, size: int, beta1: float = 0.9, beta2: float = 0.999):
-        self.beta1, self.beta2 = beta1, beta2
+        size = check_int(size, "size", minimum=1)
+        check_bytes(8.0 * 6 * size, f"Adam moments of size = {size}")
+        self.beta1 = _decay_rate(beta1, "beta1")
+        self.beta2 = _decay_rate(beta2, "beta2")
         self.m = np.zeros(size)
         self.v = np.zeros(size)
         self.t = 0
 
+    @finite_result
     def update(self, grad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        r"""Take one gradient and return :math:`(\hat m_t, \hat v_t)`."""
+        r"""Take one gradient (finite, shape ``(size,)``) and return :math:`(\hat m_t, \hat v_t)`."""
+        grad = as_array(grad, "grad", shape=self.m.shape)
         b1, b2 = self.beta1, self.beta2
         self.m = b1 * self.m + (1 - b1) * grad
         self.v = b2 * self.v + (1 - b2) * grad**2
         self.t += 1
         return self.m / (1 - b1**self.t), self.v / (1 - b2**self.t)
+
+
+def _decay_rate(value, name: str) -> float:
+    beta = check_real(value, name, minimum=0.0)
+    if beta >= 1.0:
+        raise ValueError(f"{name} must be in [0, 1) (Adam divides by 1 - {name}**t), got {beta}")
+    return beta
 
 
 @dataclass(frozen=True)
@@ -83,6 +115,7 @@ class FilterTrainingResult:
     stopped_early: bool
 
 
+@finite_result
 def train_filter_adam(
     cx,
     cy,
@@ -134,15 +167,21 @@ def train_filter_adam(
     if cx.shape != cy.shape:
         raise ValueError(f"cx and cy must have the same shape, got {cx.shape} and {cy.shape}")
     K, r = cx.shape
-    n_steps = check_int(n_steps, "n_steps", minimum=1)
+    n_steps = check_iterations(n_steps, "n_steps")
     lr = check_real(lr, "lr", positive=True)
     lr_decay = check_real(lr_decay, "lr_decay", nonnegative=True)
-    check_every = check_int(check_every, "check_every", minimum=1)
+    check_every = check_iterations(check_every, "check_every")
     if batch_size is not None:
         batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=K)
         check_rng(rng)
-    b1 = check_real(betas[0], "betas[0]", minimum=0.0, maximum=0.999999)
-    b2 = check_real(betas[1], "betas[1]", minimum=0.0, maximum=0.999999)
+    check_work(
+        10.0 * n_steps * (K if batch_size is None else batch_size) * r,
+        f"train_filter_adam with n_steps = {n_steps} on cx of shape {cx.shape}",
+    )
+    if isinstance(betas, (str, bytes)) or not hasattr(betas, "__len__") or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    b1 = _decay_rate(betas[0], "betas[0]")
+    b2 = _decay_rate(betas[1], "betas[1]")
     eps = check_real(eps, "eps", positive=True)
     if stop is not None and not callable(stop):
         raise ValueError("stop must be a callable g -> bool or None")
@@ -158,13 +197,25 @@ def train_filter_adam(
         else:
             idx = rng.choice(K, size=batch_size, replace=False)
             bx, by = cx[idx], cy[idx]
-        res = by * g - bx
-        losses[t] = np.sum(res**2) / bx.shape[0]
-        grad = 2.0 * np.sum(res * by, axis=0) / bx.shape[0]
+        try:
+            with np.errstate(over="raise", invalid="raise"):
+                res = by * g - bx
+                losses[t] = np.sum(res**2) / bx.shape[0]
+                grad = 2.0 * np.sum(res * by, axis=0) / bx.shape[0]
+        except FloatingPointError as exc:
+            raise ValueError(
+                f"train_filter_adam diverged after {t} steps (the loss overflows): lr = {lr:g} is too large "
+                "for these data; take a smaller lr"
+            ) from exc
+        if not np.max(np.abs(grad)) <= MAX_MAGNITUDE:
+            raise ValueError(
+                f"train_filter_adam diverged after {t} steps (gradient {np.max(np.abs(grad)):.3g}): "
+                f"lr = {lr:g} is too large for these data; take a smaller lr"
+            )
         mhat, vhat = adam.update(grad)
         t += 1
         g = g - lr / (1 + lr_decay * t) * mhat / (np.sqrt(vhat) + eps)
-        if stop is not None and t % check_every == 0 and stop(g):
+        if stop is not None and t % check_every == 0 and check_bool(stop(g), "stop(g)"):
             stopped = True
             break
     return FilterTrainingResult(g=g, n_steps=t, losses=losses[:t].copy(), stopped_early=stopped)
@@ -199,6 +250,7 @@ class FitTiming:
     reached: bool
 
 
+@finite_result
 def fit_speed_ratio(
     s,
     Pi,
@@ -231,8 +283,15 @@ def fit_speed_ratio(
     n_samples = check_int(n_samples, "n_samples", minimum=2)
     check_rng(rng)
     tolerance = check_real(tolerance, "tolerance", positive=True)
-    repeats = check_int(repeats, "repeats", minimum=1)
-    max_steps = check_int(max_steps, "max_steps", minimum=1)
+    repeats = check_iterations(repeats, "repeats")
+    max_steps = check_iterations(max_steps, "max_steps")
+    if batch_size is not None:
+        batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=n_samples)
+    if repeats * max_steps > validate.MAX_ITERATIONS:  # nested loops; max_steps is an upper bound (Adam stops early)
+        raise ValueError(
+            f"repeats x max_steps must be at most {validate.MAX_ITERATIONS} Adam steps in all, "
+            f"got repeats = {repeats} and max_steps = {max_steps}"
+        )
     cx, cy = sample_coefficients(s, Pi, Delta, n_samples, rng)
     batch_rngs = [np.random.Generator(bg) for bg in rng.bit_generator.spawn(repeats)]
 
@@ -256,6 +315,7 @@ def fit_speed_ratio(
         )
         times_gd.append(time.perf_counter() - t0)
     t_cf, t_gd = float(np.median(times_cf)), float(np.median(times_gd))
+    t_cf = max(t_cf, 1e-9)  # a clock that did not advance
     return FitTiming(
         closed_form_seconds=t_cf,
         gradient_seconds=t_gd,

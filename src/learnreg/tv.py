@@ -26,9 +26,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import as_array, check_int, check_real
+from ._validate import as_array, check_bool, check_bytes, check_int, check_iterations, check_real, finite_result
+from .operators import LinearMap, euclidean_transpose, is_operator
 
-__all__ = ["difference", "difference_adjoint", "tv_value", "tv_denoise", "tv_reconstruct", "tune_tv", "TVTuning"]
+__all__ = [
+    "difference",
+    "difference_adjoint",
+    "difference_operator",
+    "tv_value",
+    "tv_denoise",
+    "tv_reconstruct",
+    "tune_tv",
+    "TVTuning",
+]
 
 
 def _check_x(x, name, shape=None):
@@ -61,16 +71,36 @@ def _difference_adjoint(p, shape) -> np.ndarray:
     return out
 
 
+def _check_shape(shape) -> tuple[int, ...]:
+    if not isinstance(shape, (tuple, list)) or len(shape) not in (1, 2):
+        raise ValueError(f"shape must be (n,) or (n1, n2), got {shape!r}")
+    shape = tuple(check_int(v, "shape", minimum=2) for v in shape)
+    check_bytes(8.0 * 4 * float(np.prod(shape, dtype=float)), f"signals of shape = {shape}")
+    return shape
+
+
+def _check_dual(p, K: int, shape: tuple[int, ...], name: str):
+    """A dual variable (output of :func:`difference`) for K signals of the given shape."""
+    if len(shape) == 1:
+        return as_array(p, name, shape=(K, shape[0] - 1))
+    if not isinstance(p, (tuple, list)) or len(p) != 2:
+        raise ValueError(f"{name} must be a pair (vertical, horizontal) of difference arrays for 2D signals")
+    return (
+        as_array(p[0], name, shape=(K, shape[0] - 1, shape[1])),
+        as_array(p[1], name, shape=(K, shape[0], shape[1] - 1)),
+    )
+
+
+@finite_result
 def difference(x) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Forward differences :math:`Dx` of a batch: (K, n) -> (K, n-1); (K, n1, n2) -> (vertical, horizontal)."""
     return _difference(_check_x(x, "x"))
 
 
+@finite_result
 def difference_adjoint(p, shape) -> np.ndarray:
     r""":math:`D^\top p` for the output of :func:`difference`; ``shape`` is the signal shape (without batch)."""
-    if not isinstance(shape, (tuple, list)) or len(shape) not in (1, 2):
-        raise ValueError(f"shape must be (n,) or (n1, n2), got {shape!r}")
-    shape = tuple(check_int(v, "shape", minimum=2) for v in shape)
+    shape = _check_shape(shape)
     if len(shape) == 1:
         p = as_array(p, "p", shape=(None, shape[0] - 1))
         return _difference_adjoint(p, shape)
@@ -81,6 +111,39 @@ def difference_adjoint(p, shape) -> np.ndarray:
     return _difference_adjoint((pv, ph), shape)
 
 
+def difference_operator(shape) -> LinearMap:
+    r"""The forward differences :math:`D` as a :class:`~learnreg.operators.LinearMap` on flattened signals.
+
+    For ``shape = (n,)`` it maps :math:`\mathbb R^n \to \mathbb R^{n-1}`; for
+    ``(n1, n2)`` it maps the flattened image to the vertical differences followed by
+    the horizontal ones (both flattened). The adjoint is :func:`difference_adjoint`,
+    in the Euclidean inner products, so :func:`learnreg.operators.dot_test` applies.
+    """
+    shape = _check_shape(shape)
+    N = int(np.prod(shape))
+    if len(shape) == 1:
+        return LinearMap(
+            lambda x: _difference(x),
+            lambda p: _difference_adjoint(p, shape),
+            (shape[0] - 1, N),
+            name=f"TV difference on {shape}",
+        )
+    n1, n2 = shape
+    nv = (n1 - 1) * n2
+
+    def forward(x):
+        dv, dh = _difference(x.reshape(-1, n1, n2))
+        return np.concatenate([dv.reshape(len(x), -1), dh.reshape(len(x), -1)], axis=1)
+
+    def adjoint(p):
+        pv = p[:, :nv].reshape(-1, n1 - 1, n2)
+        ph = p[:, nv:].reshape(-1, n1, n2 - 1)
+        return _difference_adjoint((pv, ph), shape).reshape(len(p), -1)
+
+    return LinearMap(forward, adjoint, (nv + n1 * (n2 - 1), N), name=f"TV difference on {shape}")
+
+
+@finite_result
 def tv_value(x) -> np.ndarray:
     r""":math:`\|Dx\|_1` per sample (anisotropic in 2D)."""
     x = _check_x(x, "x")
@@ -90,6 +153,7 @@ def tv_value(x) -> np.ndarray:
     return np.abs(d[0]).sum(axis=(1, 2)) + np.abs(d[1]).sum(axis=(1, 2))
 
 
+@finite_result
 def tv_denoise(y, alpha, *, tol: float = 1e-9, max_iter: int = 20000, p0=None, return_dual: bool = False):
     r"""TV denoising :math:`\operatorname{argmin}_x \tfrac12\|x-y\|^2 + \alpha\|Dx\|_1` of each sample.
 
@@ -116,7 +180,8 @@ def tv_denoise(y, alpha, *, tol: float = 1e-9, max_iter: int = 20000, p0=None, r
     if alpha.ndim == 1 and alpha.shape[0] != K:
         raise ValueError(f"alpha must be a scalar or have one entry per sample ({K}), got {alpha.shape[0]}")
     tol = check_real(tol, "tol", positive=True)
-    max_iter = check_int(max_iter, "max_iter", minimum=1)
+    max_iter = check_iterations(max_iter, "max_iter")
+    return_dual = check_bool(return_dual, "return_dual")
     a = np.broadcast_to(alpha, (K,)).reshape((K,) + (1,) * len(shape))
     L = 4.0 * len(shape)  # ||D||^2 <= 4 per axis
     if p0 is None:
@@ -125,7 +190,7 @@ def tv_denoise(y, alpha, *, tol: float = 1e-9, max_iter: int = 20000, p0=None, r
             np.zeros((K, shape[0], shape[1] - 1)),
         )
     else:
-        p = p0
+        p = _check_dual(p0, K, shape, "p0")
     ysq = 0.5 * np.sum(y.reshape(K, -1) ** 2, axis=1)
     scale = np.maximum(ysq, 1.0)
 
@@ -166,6 +231,25 @@ def tv_denoise(y, alpha, *, tol: float = 1e-9, max_iter: int = 20000, p0=None, r
     return (x, gap, p) if return_dual else (x, gap)
 
 
+def _forward_shape(A) -> tuple[int, int]:
+    """The shape (m, n) of a forward operator: a matrix or a (1D) operator."""
+    if is_operator(A):
+        if len(getattr(A, "domain_shape", (A.shape[1],))) != 1:
+            raise ValueError(f"A must act on 1D signals for TV reconstruction, got {A!r}")
+        return A.shape
+    return as_array(A, "A", ndim=2).shape
+
+
+def _normal_equations(A, y):
+    r""":math:`A^\top A` and the rows of :math:`A^\top y`, for a matrix or an operator (Euclidean transpose)."""
+    if is_operator(A):
+        n = A.shape[1]
+        AtA = euclidean_transpose(A, A.apply(np.eye(n)))  # row j is A^T A e_j; A^T A is symmetric
+        return AtA, euclidean_transpose(A, y)
+    A = as_array(A, "A", ndim=2)
+    return A.T @ A, y @ A
+
+
 def _dtd(n: int) -> np.ndarray:
     """The matrix D^T D of 1D forward differences (path-graph Laplacian)."""
     L = 2 * np.eye(n) - np.eye(n, k=1) - np.eye(n, k=-1)
@@ -173,6 +257,7 @@ def _dtd(n: int) -> np.ndarray:
     return L
 
 
+@finite_result
 def tv_reconstruct(A, y, alpha, *, tol: float = 1e-5, max_iter: int = 5000, rho: float | None = None, state=None, return_state: bool = False):
     r"""1D TV reconstruction :math:`\operatorname{argmin}_x \tfrac12\|Ax-y\|^2 + \alpha\|Dx\|_1` (ADMM).
 
@@ -187,8 +272,13 @@ def tv_reconstruct(A, y, alpha, *, tol: float = 1e-5, max_iter: int = 5000, rho:
 
     Parameters
     ----------
-    A : array_like, shape (m, n) or None
-        Forward operator on grid values; ``None`` for denoising (then :func:`tv_denoise` is used).
+    A : array_like, shape (m, n), LinearOperator, LinearMap, or None
+        Forward operator on grid values: a matrix, or an operator (1D domain)
+        used through its ``apply`` and ``adjoint``, with
+        :math:`A^\top = W_X A^* W_Y^{-1}` in the weighted inner products (see
+        :func:`learnreg.operators.euclidean_transpose`), so that an operator and
+        its matrix of grid values give the same reconstruction. ``None`` for
+        denoising (then :func:`tv_denoise` is used).
     y : array_like, shape (K, m)
     alpha : float
         Non-negative TV parameter.
@@ -208,29 +298,34 @@ def tv_reconstruct(A, y, alpha, *, tol: float = 1e-5, max_iter: int = 5000, rho:
     y = as_array(y, "y", ndim=2)
     alpha = check_real(alpha, "alpha", nonnegative=True)
     tol = check_real(tol, "tol", positive=True)
-    max_iter = check_int(max_iter, "max_iter", minimum=1)
+    max_iter = check_iterations(max_iter, "max_iter")
+    return_state = check_bool(return_state, "return_state")
     if A is None:
         x, gap = tv_denoise(y, alpha, tol=tol * 1e-2)
         res = float(np.max(gap / np.maximum(0.5 * np.sum(y**2, axis=1), 1.0)))
         return (x, res, None) if return_state else (x, res)
-    A = as_array(A, "A", ndim=2)
-    if A.shape[0] != y.shape[1]:
-        raise ValueError(f"y must have {A.shape[0]} columns to match A of shape {A.shape}, got {y.shape[1]}")
-    n = A.shape[1]
+    shape = _forward_shape(A)
+    if shape[0] != y.shape[1]:
+        raise ValueError(f"y must have {shape[0]} columns to match A of shape {shape}, got {y.shape[1]}")
+    n = shape[1]
+    if n < 2:
+        raise ValueError(f"A must have at least 2 columns (signals of length n >= 2), got shape {shape}")
+    check_bytes(8.0 * 4 * n * n, f"the ADMM system matrix for A with {n} columns")
     rho = check_real(rho, "rho", positive=True) if rho is not None else max(alpha, 1e-4) / 5
-    AtA = A.T @ A
+    AtA, Aty = _normal_equations(A, y)
     M = np.linalg.inv(AtA + rho * _dtd(n))
-    Aty = y @ A
     ref = np.maximum(np.linalg.norm(Aty, axis=1), 1e-300)
     if state is None:
         x = Aty @ M
         z = np.diff(x, axis=1)
         u = np.zeros_like(z)
     else:
-        if len(state) != 4:
+        if not isinstance(state, (tuple, list)) or len(state) != 4:
             raise ValueError("state must be the (x, z, u, rho) tuple returned with return_state=True")
-        x, z, u = (np.array(a, dtype=float) for a in state[:3])
-        u = u * (state[3] / rho)  # keep the dual variable p = rho u when rho changes
+        x = as_array(state[0], "state", shape=y.shape[:1] + (n,)).copy()
+        z = as_array(state[1], "state", shape=y.shape[:1] + (n - 1,)).copy()
+        u = as_array(state[2], "state", shape=y.shape[:1] + (n - 1,)).copy()
+        u = u * (check_real(state[3], "state", positive=True) / rho)  # keep the dual variable p = rho u when rho changes
     res = np.inf
     for it in range(1, max_iter + 1):
         x = (Aty + rho * _difference_adjoint(z - u, (n,))) @ M
@@ -274,6 +369,7 @@ def _recon(A, Y, alpha, shape, tol):
     return tv_reconstruct(A, Y, alpha, tol=tol)[0]
 
 
+@finite_result
 def tune_tv(X, Y, A=None, *, alphas=None, refine: int = 10, tol: float | None = None) -> TVTuning:
     r"""Tune :math:`\alpha` to minimise the training MSE :math:`\frac1{KN}\sum_i\|x_\alpha(y_i)-x_i\|^2`.
 
@@ -286,8 +382,8 @@ def tune_tv(X, Y, A=None, *, alphas=None, refine: int = 10, tol: float | None = 
         Ground truths.
     Y : array_like
         Data: shape (K, m) for an operator ``A``; the shape of ``X`` for denoising.
-    A : array_like (m, n) or None
-        Forward operator (1D only) or ``None`` (denoising, 1D or 2D).
+    A : array_like (m, n), LinearOperator, LinearMap or None
+        Forward operator (1D only; see :func:`tv_reconstruct`) or ``None`` (denoising, 1D or 2D).
     alphas : array_like, optional
         The search grid.
     refine : int
@@ -304,13 +400,15 @@ def tune_tv(X, Y, A=None, *, alphas=None, refine: int = 10, tol: float | None = 
     else:
         if len(shape) != 1:
             raise ValueError("an operator A is supported for 1D signals only")
-        A = as_array(A, "A", ndim=2)
-        if A.shape[1] != shape[0] or Y.shape != (X.shape[0], A.shape[0]):
+        if not is_operator(A):
+            A = as_array(A, "A", ndim=2)
+        a_shape = _forward_shape(A)
+        if a_shape[1] != shape[0] or Y.shape != (X.shape[0], a_shape[0]):
             raise ValueError(
-                f"A of shape {A.shape} does not match X {X.shape} and Y {Y.shape} "
+                f"A of shape {a_shape} does not match X {X.shape} and Y {Y.shape} "
                 "(need A.shape[1] == signal length and Y of shape (K, A.shape[0]))"
             )
-    refine = check_int(refine, "refine", minimum=0)
+    refine = check_iterations(refine, "refine", minimum=0)
     tol = (1e-8 if A is None else 1e-4) if tol is None else check_real(tol, "tol", positive=True)
     grid = np.logspace(-3, 1, 17) if alphas is None else as_array(alphas, "alphas", ndim=1, positive=True)
 

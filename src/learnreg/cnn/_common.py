@@ -34,6 +34,8 @@ def as_shape(shape) -> tuple[int, ...]:
     """A signal length or image shape as a tuple of 1 or 2 ints, each at least 2."""
     if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
         shape = (int(shape),)
+    if isinstance(shape, (str, bytes)):
+        raise ValueError(f"shape must be an int or a tuple of 1 or 2 ints, got {shape!r}")
     try:
         shape = tuple(shape)
     except TypeError as exc:
@@ -47,6 +49,8 @@ def as_kernel_size(kernel_size, ndim: int) -> tuple[int, ...]:
     """A kernel size as a tuple of ``ndim`` ints, each at least 2 (an int is repeated)."""
     if isinstance(kernel_size, (int, np.integer)) and not isinstance(kernel_size, bool):
         kernel_size = (int(kernel_size),) * ndim
+    if isinstance(kernel_size, (str, bytes)):
+        raise ValueError(f"kernel_size must be an int or a tuple of {ndim} ints, got {kernel_size!r}")
     try:
         kernel_size = tuple(kernel_size)
     except TypeError as exc:

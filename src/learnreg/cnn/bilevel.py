@@ -7,14 +7,24 @@ iterations; :func:`train` runs Adam on mini-batches.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 
-from .._validate import as_array, check_choice, check_int, check_real, check_rng
 from .._progress import progress_bar
+from .._validate import (
+    as_array,
+    check_bytes,
+    check_choice,
+    check_int,
+    check_iterations,
+    check_real,
+    check_rng,
+    check_work,
+)
 from ._common import DTYPE, torch_threads
 from .regularizer import CNNRegularizer
 from .solver import Problem, conjugate_gradients, solve, unrolled
@@ -33,11 +43,15 @@ def hypergradient(reg: CNNRegularizer, A, x_true, y, *, tol: float = 1e-8, cg_to
     """
     prob = Problem(reg, A)
     y = prob.check_y(y)
-    x_true = reg._check_x(x_true)
+    x_true = reg.check_signals(x_true, "x_true")
     if x_true.shape[0] != y.shape[0]:
         raise ValueError(f"x_true and y must have the same batch size, got {x_true.shape[0]} and {y.shape[0]}")
+    cg_tol = check_real(cg_tol, "cg_tol", positive=True)
     x, _ = solve(reg, prob, y, tol=tol, max_iter=max_iter)
-    return _implicit_backward(reg, prob, x, x_true, cg_tol, 1000)
+    loss = _implicit_backward(reg, prob, x, x_true, cg_tol, 1000)
+    if not math.isfinite(loss):
+        raise ValueError(f"the loss is not finite ({loss}): x_true, y or the parameters of reg are too large")
+    return loss
 
 
 def _implicit_backward(reg, prob, x, x_true, cg_tol, cg_iter):
@@ -45,8 +59,8 @@ def _implicit_backward(reg, prob, x, x_true, cg_tol, cg_iter):
     with torch.no_grad():
         dl = 2 * (x - x_true) / (B * N)
         loss = float(((x - x_true) ** 2).mean())
-        q, _ = conjugate_gradients(lambda d: prob.AtA(d) + reg.hvp(x, d), dl, cg_tol, cg_iter)
-    surrogate = -(reg.grad(x) * q).sum()
+        q, _ = conjugate_gradients(lambda d: prob.AtA(d) + reg.hvp(x, d, check=False), dl, cg_tol, cg_iter)
+    surrogate = -(reg.grad(x, check=False) * q).sum()
     surrogate.backward()
     return loss
 
@@ -114,7 +128,7 @@ def train(
     ----------
     reg : CNNRegularizer
         Trained in place.
-    A : array_like (m, N) or None
+    A : array_like (m, N), LinearOperator, LinearMap or None
         Forward operator (``None``: denoising).
     X : array_like, shape ``(K, *reg.shape)``
         Ground truths.
@@ -129,19 +143,34 @@ def train(
         raise ValueError(f"reg must be a CNNRegularizer, got {type(reg).__name__}")
     check_rng(rng)
     method = check_choice(method, "method", ("implicit", "unrolled"))
-    steps = check_int(steps, "steps", minimum=1)
+    steps = check_iterations(steps, "steps")
     lr = check_real(lr, "lr", positive=True)
-    unroll_steps = check_int(unroll_steps, "unroll_steps", minimum=1)
+    unroll_steps = check_iterations(unroll_steps, "unroll_steps")
+    tol = check_real(tol, "tol", positive=True)
+    max_iter = check_iterations(max_iter, "max_iter")
+    cg_tol = check_real(cg_tol, "cg_tol", positive=True)
+    cg_iter = check_iterations(cg_iter, "cg_iter")
+    if not (isinstance(progress, (bool, np.bool_)) or callable(getattr(progress, "update", None))):
+        raise ValueError(f"progress must be True, False or a progress bar with an update method, got {progress!r}")
+    if desc is not None and not isinstance(desc, str):
+        raise ValueError(f"desc must be a string or None, got {type(desc).__name__}")
     prob = Problem(reg, A)
     X = as_array(X, "X")
     if X.shape[1:] != reg.shape:
         raise ValueError(f"X must have shape (K, {', '.join(map(str, reg.shape))}), got {X.shape}")
     Xt = torch.tensor(X.reshape(X.shape[0], -1), dtype=DTYPE)
-    Yt = prob.check_y(Y)
+    Yt = prob.check_y(Y, "Y")
     K = Xt.shape[0]
     if Yt.shape[0] != K:
         raise ValueError(f"X and Y must hold the same number of samples, got {K} and {Yt.shape[0]}")
     batch = check_int(batch, "batch", minimum=1, maximum=K)
+    taps = reg.channels * int(np.prod(reg.kernel_size))
+    inner = unroll_steps if method == "unrolled" else 10
+    check_work(
+        4.0 * steps * batch * reg.size * taps * inner,
+        f"train with steps = {steps}, batch = {batch}, unroll_steps = {unroll_steps} ({method})",
+    )
+    check_bytes(16.0 * (steps + 1) * (taps + 2 * reg.channels), f"the training history of steps = {steps}")
     params = [p for p in reg.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
@@ -168,7 +197,7 @@ def train(
             idx = torch.as_tensor(np.sort(rng.choice(K, size=batch, replace=False)))
             opt.zero_grad()
             if method == "implicit":
-                x, info = solve(reg, prob, Yt[idx], tol=tol, max_iter=max_iter, x0=warm[idx])
+                x, info = solve(reg, prob, Yt[idx], tol=tol, max_iter=max_iter, x0=warm[idx], data_name="Y")
                 warm[idx] = x
                 iters.append(info.iterations)
                 loss = _implicit_backward(reg, prob, x, Xt[idx], cg_tol, cg_iter)
@@ -177,6 +206,11 @@ def train(
                 lt = ((x - Xt[idx]) ** 2).mean()
                 lt.backward()
                 loss = float(lt.detach())
+            if not math.isfinite(loss):
+                raise ValueError(
+                    f"training diverged after {len(losses)} steps (the loss is {loss}): take a smaller lr "
+                    f"(lr = {lr:g}) or rescale X and Y"
+                )
             opt.step()
             sched.step()
             losses.append(loss)

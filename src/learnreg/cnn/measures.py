@@ -7,7 +7,7 @@ import math
 import numpy as np
 import torch
 
-from .._validate import as_array, check_int, check_real
+from .._validate import as_array, check_bytes, check_int, check_real, finite_result
 from ._common import DTYPE, as_kernel_size
 from .regularizer import CNNRegularizer
 
@@ -21,6 +21,7 @@ __all__ = [
 ]
 
 
+@finite_result
 def finite_difference_stencils(kernel_size, *, order: int = 1) -> dict[str, np.ndarray]:
     """All finite-difference stencils that fit in a kernel, at every shift.
 
@@ -38,8 +39,15 @@ def finite_difference_stencils(kernel_size, *, order: int = 1) -> dict[str, np.n
         Family name -> array ``(S, *kernel_size)`` of unit-norm stencils.
     """
     order = check_int(order, "order", minimum=1, maximum=2)
-    one_d = isinstance(kernel_size, (int, np.integer)) or len(tuple(kernel_size)) == 1
+    if isinstance(kernel_size, (int, np.integer)) and not isinstance(kernel_size, (bool, np.bool_)):
+        one_d = True
+    elif isinstance(kernel_size, (tuple, list)) and len(kernel_size) in (1, 2):
+        one_d = len(kernel_size) == 1
+    else:
+        raise ValueError(f"kernel_size must be an int or a tuple of 1 or 2 ints, got {kernel_size!r}")
     ks = as_kernel_size(kernel_size, 1 if one_d else 2)
+    taps = int(np.prod(ks))
+    check_bytes(8.0 * 8 * taps * taps, f"the finite-difference stencils of kernel_size = {ks}")
 
     def place(pattern):
         pattern = np.asarray(pattern, dtype=float)
@@ -76,6 +84,7 @@ def finite_difference_stencils(kernel_size, *, order: int = 1) -> dict[str, np.n
     return {k: v for k, v in fam.items() if len(v)}
 
 
+@finite_result
 def stencil_similarity(kernel, *, order: int = 1) -> tuple[float, str]:
     r"""Cosine similarity to the nearest finite-difference stencil, up to sign and shift.
 
@@ -89,6 +98,8 @@ def stencil_similarity(kernel, *, order: int = 1) -> tuple[float, str]:
         Name of the nearest stencil's family.
     """
     w = as_array(kernel, "kernel", ndim=(1, 2))
+    if min(w.shape) < 2:
+        raise ValueError(f"kernel must have at least 2 taps in each dimension, got shape {w.shape}")
     nw = np.linalg.norm(w)
     if nw == 0:
         raise ValueError("kernel must not be zero")
@@ -100,6 +111,7 @@ def stencil_similarity(kernel, *, order: int = 1) -> tuple[float, str]:
     return best, name
 
 
+@finite_result
 def top2_energy(kernel) -> float:
     r"""Share of the kernel's energy in its two largest taps, :math:`(w_{(1)}^2 + w_{(2)}^2)/\|w\|^2`."""
     w = as_array(kernel, "kernel").reshape(-1)
@@ -111,6 +123,7 @@ def top2_energy(kernel) -> float:
     return float((e[0] + e[1]) / e.sum())
 
 
+@finite_result
 def kernel_sum(kernel) -> float:
     r"""Normalised kernel sum :math:`\sum_t w_t / \|w\|_2` (0 for a difference stencil)."""
     w = as_array(kernel, "kernel").reshape(-1)
@@ -120,6 +133,7 @@ def kernel_sum(kernel) -> float:
     return float(w.sum() / n)
 
 
+@finite_result
 def tv_parameter(kernel, strength: float) -> float:
     r"""TV parameter equivalent to a channel close to a 1D first difference.
 
@@ -128,12 +142,15 @@ def tv_parameter(kernel, strength: float) -> float:
     :math:`c = \langle w, d\rangle/\|d\|^2`. Returns :math:`\lambda |c|` for the nearest :math:`d`.
     """
     w = as_array(kernel, "kernel", ndim=1)
+    if w.shape[0] < 2:
+        raise ValueError(f"kernel must have at least 2 taps, got {w.shape[0]}")
     strength = check_real(strength, "strength", positive=True)
     st = finite_difference_stencils(w.shape[0])["first difference"] * math.sqrt(2)  # entries +-1
     c = np.max(np.abs(st @ w)) / 2.0
     return float(strength * c)
 
 
+@finite_result
 def response_quantile(reg: CNNRegularizer, X, q: float = 0.99) -> np.ndarray:
     r"""Per channel, the ``q``-quantile of :math:`|(w_j*x)_i|/\varepsilon_j` over the signals ``X``.
 
@@ -141,6 +158,8 @@ def response_quantile(reg: CNNRegularizer, X, q: float = 0.99) -> np.ndarray:
     of :math:`\varphi` (TV-like); values :math:`\lesssim 1` mean the quadratic
     regime (Tikhonov/:math:`H^1`-like).
     """
+    if not isinstance(reg, CNNRegularizer):
+        raise ValueError(f"reg must be a CNNRegularizer, got {type(reg).__name__}")
     q = check_real(q, "q", minimum=0.0, maximum=1.0)
     X = as_array(X, "X")
     if X.shape[1:] != reg.shape:

@@ -7,7 +7,16 @@ import math
 import numpy as np
 import torch
 
-from .._validate import as_array, check_int, check_real, check_rng
+from .._validate import (
+    MAX_MAGNITUDE,
+    MIN_POSITIVE,
+    as_array,
+    check_bool,
+    check_bytes,
+    check_int,
+    check_real,
+    check_rng,
+)
 from ._common import DTYPE, as_kernel_size, as_shape
 
 __all__ = ["CNNRegularizer"]
@@ -84,10 +93,16 @@ class CNNRegularizer(torch.nn.Module):
                     f"(in the {name} dimension: {k} > {n})"
                 )
         self.channels = check_int(channels, "channels", minimum=1)
-        self.zero_mean = bool(zero_mean)
+        self.zero_mean = check_bool(zero_mean, "zero_mean")
+        learn_smoothing = check_bool(learn_smoothing, "learn_smoothing")
         strength = check_real(strength, "strength", positive=True)
         smoothing = check_real(smoothing, "smoothing", positive=True)
         taps = int(np.prod(self.kernel_size))
+        N = int(np.prod(self.shape))
+        check_bytes(
+            8.0 * (3 * N * taps + 8 * self.channels * taps + 4 * self.channels * N),
+            f"a CNN regularizer with shape = {self.shape}, channels = {self.channels}, kernel_size = {self.kernel_size}",
+        )
         if init_kernels is None:
             if rng is None:
                 raise ValueError("rng is required when init_kernels is not given (random initial kernels)")
@@ -141,18 +156,46 @@ class CNNRegularizer(torch.nn.Module):
             }
 
     # -- the energy and its derivatives --------------------------------------
-    def _check_x(self, x) -> torch.Tensor:
-        if not isinstance(x, torch.Tensor):
-            x = torch.as_tensor(as_array(x, "x"), dtype=DTYPE)
+    def check_signals(self, x, name: str = "x") -> torch.Tensor:
+        """A batch of flattened signals as a float64 tensor of shape (batch, N).
+
+        Arrays follow the package's input policy (:mod:`learnreg._validate`);
+        tensors must be real, floating point, finite and within the same
+        magnitudes. ``name`` is the argument name used in error messages.
+        """
+        if isinstance(x, torch.Tensor):
+            if x.dtype.is_complex or not x.dtype.is_floating_point:
+                raise ValueError(f"{name} must be a real floating-point tensor, got dtype {x.dtype}")
+            if x.dtype != DTYPE:
+                x = x.to(DTYPE)
+            a = x.detach().abs()
+            if not bool(torch.isfinite(a).all()):
+                raise ValueError(f"{name} must contain only finite values (no NaN or inf)")
+            if a.numel() and (float(a.max()) > MAX_MAGNITUDE or bool(((a > 0) & (a < MIN_POSITIVE)).any())):
+                raise ValueError(
+                    f"{name} must have magnitudes between {MIN_POSITIVE:.3g} and {MAX_MAGNITUDE:.0e} (or 0)"
+                )
+        else:
+            x = torch.as_tensor(as_array(x, name), dtype=DTYPE)
         if x.dim() != 2 or x.shape[1] != self.size:
             raise ValueError(
-                f"x must have shape (batch, {self.size}) (flattened {self.shape} signals), got {tuple(x.shape)}"
+                f"{name} must have shape (batch, {self.size}) (flattened {self.shape} signals), got {tuple(x.shape)}"
             )
+        if x.shape[0] == 0:
+            raise ValueError(f"{name} must hold at least one signal")
         return x
 
-    def responses(self, x) -> torch.Tensor:
-        r"""Filter responses :math:`(w_j * x)_i`, shape (B, N, C)."""
-        x = self._check_x(x)
+    def _signals(self, x, check, name="x"):
+        return self.check_signals(x, name) if check_bool(check, "check") else x
+
+    def responses(self, x, *, check: bool = True) -> torch.Tensor:
+        r"""Filter responses :math:`(w_j * x)_i`, shape (B, N, C).
+
+        ``check=False`` skips the input checks (for tensors already checked, as
+        the solvers pass them); the same holds for :meth:`value`, :meth:`grad`
+        and :meth:`hvp`.
+        """
+        x = self._signals(x, check)
         return x[:, self.idx] @ self.kernels().T
 
     def _adjoint(self, g: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
@@ -161,34 +204,63 @@ class CNNRegularizer(torch.nn.Module):
         out = torch.zeros(g.shape[0], self.size, dtype=DTYPE)
         return out.index_add(1, self.idx_flat, p.reshape(g.shape[0], -1))
 
-    def value(self, x) -> torch.Tensor:
+    def value(self, x, *, check: bool = True) -> torch.Tensor:
         r""":math:`J_\theta(x)` per sample, shape (B,)."""
-        r = self.responses(x)
+        r = self.responses(x, check=check)
         eps = self.smoothing()
         return ((torch.sqrt(r**2 + eps**2) - eps) * self.strength()).sum(dim=(1, 2))
 
-    def grad(self, x) -> torch.Tensor:
+    def grad(self, x, *, check: bool = True) -> torch.Tensor:
         r""":math:`\nabla J_\theta(x) = \sum_j K_j^\top \varphi_j'(K_j x)`, shape (B, N).
 
         Differentiable with respect to the parameters (used for the implicit
         hypergradient).
         """
-        x = self._check_x(x)
+        x = self._signals(x, check)
         w = self.kernels()
         r = x[:, self.idx] @ w.T
         eps = self.smoothing()
         dphi = self.strength() * r / torch.sqrt(r**2 + eps**2)
         return self._adjoint(dphi, w)
 
-    def hvp(self, x, d) -> torch.Tensor:
+    def hvp(self, x, d, *, check: bool = True) -> torch.Tensor:
         r"""Hessian-vector product :math:`\nabla^2 J_\theta(x)\,d = \sum_j K_j^\top(\varphi_j''(K_jx)\odot K_j d)`."""
-        x, d = self._check_x(x), self._check_x(d)
+        x, d = self._signals(x, check), self._signals(d, check, "d")
+        if check and d.shape != x.shape:
+            raise ValueError(f"d must have the shape of x {tuple(x.shape)}, got {tuple(d.shape)}")
         w = self.kernels()
         r = x[:, self.idx] @ w.T
         rd = d[:, self.idx] @ w.T
         eps = self.smoothing()
         d2phi = self.strength() * eps**2 / (r**2 + eps**2) ** 1.5
         return self._adjoint(d2phi * rd, w)
+
+    def convolution_operator(self):
+        r"""The convolution :math:`x \mapsto ((w_j * x)_i)_{i,j}` for the current kernels, as a linear map.
+
+        A :class:`~learnreg.operators.LinearMap` from flattened signals
+        :math:`\mathbb R^N` to the responses :math:`\mathbb R^{N C}` (pixel-major,
+        as :meth:`responses` returns them, flattened), with the replicate padding
+        and its exact adjoint, in Euclidean inner products; it passes
+        :func:`learnreg.operators.dot_test`.
+        """
+        from ..operators import LinearMap
+
+        with torch.no_grad():
+            w = self.kernels().detach().clone()
+
+        def forward(x):
+            with torch.no_grad():
+                xt = torch.as_tensor(x, dtype=DTYPE)
+                return (xt[:, self.idx] @ w.T).reshape(len(x), -1).numpy()
+
+        def adjoint(r):
+            with torch.no_grad():
+                rt = torch.as_tensor(r, dtype=DTYPE).reshape(len(r), self.size, self.channels)
+                return self._adjoint(rt, w).numpy()
+
+        return LinearMap(forward, adjoint, (self.size * self.channels, self.size),
+                         name=f"CNN convolution ({self.channels} channels, kernel {self.kernel_size})")
 
     def lipschitz(self) -> float:
         r"""Upper bound on the Lipschitz constant of :math:`\nabla J_\theta`.

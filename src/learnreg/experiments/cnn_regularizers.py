@@ -6,13 +6,19 @@ r"""Experiments of the CNN chapter: training runs over several seeds, per-channe
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
+import numpy as np
+
 from .._progress import progress_bar
-from .._validate import check_int, check_real, check_rng
+from .._validate import check_bool, check_iterations, check_real, check_rng
 from ..cnn import CNNRegularizer, CNNTrainingResult, kernel_sum, stencil_similarity, top2_energy, train, tv_parameter
 
-__all__ = ["Run", "train_seeds", "channel_summary", "benchmark"]
+__all__ = ["MAX_RUNS", "Run", "train_seeds", "channel_summary", "benchmark"]
+
+#: Largest number of training runs :func:`train_seeds` starts in one call.
+MAX_RUNS = 1000
 
 
 @dataclass
@@ -45,13 +51,29 @@ def train_seeds(
     Keyword arguments not listed are passed on to :func:`train`; one progress
     bar covers all runs.
     """
+    if isinstance(rngs, (np.random.Generator, str, bytes)) or not hasattr(rngs, "__iter__"):
+        raise ValueError(
+            f"rngs must be a sequence of numpy.random.Generator (e.g. learnreg.data.spawn(rng, k)), "
+            f"got {type(rngs).__name__}"
+        )
     rngs = list(rngs)
     if not rngs:
         raise ValueError("rngs must hold at least one numpy.random.Generator")
-    for r in rngs:
-        check_rng(r, "rngs[i]")
-    progress = train_kw.pop("progress", True)
-    steps = check_int(train_kw.get("steps", 100), "steps", minimum=1)
+    if len(rngs) > MAX_RUNS:
+        raise ValueError(f"rngs must hold at most {MAX_RUNS} generators (one training run each), got {len(rngs)}")
+    for i, r in enumerate(rngs):
+        check_rng(r, f"rngs[{i}]")
+    accepted = set(inspect.signature(train).parameters) - {"reg", "A", "X", "Y", "rng", "desc"}
+    unknown = sorted(set(train_kw) - accepted)
+    if unknown:
+        raise ValueError(
+            f"train_seeds takes no argument {', '.join(map(repr, unknown))}; further keyword arguments "
+            f"go to learnreg.cnn.train: {', '.join(sorted(accepted))}"
+        )
+    if not isinstance(desc, str):
+        raise ValueError(f"desc must be a string, got {type(desc).__name__}")
+    progress = check_bool(train_kw.pop("progress", True), "progress")
+    steps = check_iterations(train_kw.get("steps", 100), "steps")
     bar = progress_bar(len(rngs) * steps, f"{desc} ({len(rngs)} runs)") if progress else False
     runs = []
     try:
@@ -72,6 +94,8 @@ def channel_summary(runs: list[Run], noise: float, *, order: int = 1) -> list[di
     r"""One row per run and channel: cosine to the nearest stencil, its family, top-2 energy,
     kernel sum, :math:`\varepsilon/\sigma`, :math:`\lambda`, and (1D) the equivalent TV parameter."""
     noise = check_real(noise, "noise", positive=True)
+    if isinstance(runs, Run) or not isinstance(runs, (list, tuple)) or not all(isinstance(r, Run) for r in runs):
+        raise ValueError("runs must be a list of Run (as returned by train_seeds)")
     rows = []
     for run in runs:
         snap = run.reg.snapshot()
@@ -105,7 +129,7 @@ def benchmark(*, steps: int = 100) -> list[dict]:
     from ..data import cartoon_images, make_rng, piecewise_constant
     from ..operators import PeriodicConvolution
 
-    steps = check_int(steps, "steps", minimum=1)
+    steps = check_iterations(steps, "steps")
     rng = make_rng(0)
     out = []
     X = piecewise_constant(128, 256, rng)

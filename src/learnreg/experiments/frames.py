@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._validate import as_array, check_choice
+from .._validate import as_array, check_choice, check_work, finite_result
 from ..frames import WaveletVaguelette, optimal_soft_threshold, soft_threshold
 from ..operators import SVD
 from ..spectral import empirical_filter
@@ -37,16 +37,21 @@ class FilterComparison:
     g_linear: np.ndarray
     tau: np.ndarray
 
+    @finite_result
     def mse(self, method: str) -> np.ndarray:
         """Mean test error of ``method`` per noise level."""
         return self.errors[check_choice(method, "method", self.errors)].mean(axis=1)
 
+    @finite_result
     def standard_error(self, method: str) -> np.ndarray:
-        """Standard error of :meth:`mse`."""
+        """Standard error of :meth:`mse` (needs at least 2 test samples)."""
         e = self.errors[check_choice(method, "method", self.errors)]
+        if e.shape[1] < 2:
+            raise ValueError("standard_error needs at least 2 test samples (E_test rows)")
         return e.std(axis=1, ddof=1) / np.sqrt(e.shape[1])
 
 
+@finite_result
 def compare_learned_filters(
     dfd: WaveletVaguelette, X_train, E_train, X_test, E_test, deltas, *, svd: SVD | None = None
 ) -> FilterComparison:
@@ -81,6 +86,9 @@ def compare_learned_filters(
     X_train, E_train = dfd.check_pairs(X_train, E_train, ("X_train", "E_train"))
     X_test, E_test = dfd.check_pairs(X_test, E_test, ("X_test", "E_test"))
     deltas = as_array(deltas, "deltas", ndim=1, positive=True)
+    check_work(
+        20.0 * deltas.shape[0] * (X_train.size + X_test.size), f"compare_learned_filters at {deltas.shape[0]} deltas"
+    )
     if svd is None:
         svd = dfd.operator.svd()
     if not isinstance(svd, SVD) or svd.U.shape[0] != dfd.n:
