@@ -213,7 +213,8 @@ def test_glue_figure_glues_a_self_contained_img_of_the_figure(monkeypatch):
     glue_figure("gallery-test", fig, alt='a "curve"')
     (key, obj, display), = calls
     assert key == "gallery-test" and display is False
-    m = re.fullmatch(r'<img class="learnreg-gallery-figure" width="150" height="100" [^>]*'
+    w, h = png_size(buf.getvalue())  # 150 x 100 at the figure's dpi; savefig.dpi may be the book style's
+    m = re.fullmatch(rf'<img class="learnreg-gallery-figure" width="{w}" height="{h}" [^>]*'
                      r'alt="a &quot;curve&quot;" src="data:image/png;base64,([^"]+)">', obj.data)
     assert m, obj.data
     assert base64.b64decode(m.group(1)) == buf.getvalue()  # the figure's own PNG, whatever the backend
