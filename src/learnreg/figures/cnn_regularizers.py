@@ -54,7 +54,6 @@ def steps_kernels(res: ex.StepsDenoising) -> Figure:
     ax[2].axhline(res.tuned_train_mse, color="k", ls="--", lw=1, label="tuned TV (training MSE)")
     ax[2].set(xlabel="Adam step", ylabel="mini-batch MSE", yscale="log", title="training curves")
     ax[2].legend(fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -69,7 +68,6 @@ def steps_example(res: ex.StepsDenoising) -> Figure:
     ax.plot(e["tv"], "--", color=METHOD_COLOURS["tv"], label="tuned TV")
     ax.set(xlabel="pixel", ylabel="value", title="a held-out signal")
     ax.legend(ncol=4, fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -88,7 +86,6 @@ def no_projection(steps_res: ex.StepsDenoising, res: ex.NoProjection) -> Figure:
         ax[1].plot(np.maximum(h, 1e-6), color=PALETTE[j], lw=1.2, label=f"run {j}")
     ax[1].set(xlabel="Adam step", ylabel=r"$|\sum_t w_t|\,/\,\|w\|$", yscale="log", title="not projected: kernel sum")
     ax[1].legend(fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -108,7 +105,6 @@ def controls(res: ex.Controls) -> Figure:
         ax[1].plot(_TAPS, k, "o-", color=c, label=name)
     ax[1].set(xlabel="tap offset", ylabel="kernel weight", title="learned kernels (run 0)")
     ax[1].legend(fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -127,7 +123,6 @@ def cartoons_kernels(res: ex.Cartoons) -> Figure:
             a.set_yticks([])
             a.grid(False)
             a.set_title((f"run {k}" if k < len(K) - 1 else "mixed start") + f", channel {j}", fontsize=9)
-    fig.tight_layout()
     return fig
 
 
@@ -141,7 +136,6 @@ def cartoons_images(res: ex.Cartoons) -> Figure:
         a.imshow(np.asarray(im[key]).reshape(im["truth"].shape), cmap="gray", vmin=-1.5, vmax=1.5)
         a.set_title(title, fontsize=9)
         a.axis("off")
-    fig.tight_layout()
     return fig
 
 
@@ -163,7 +157,6 @@ def unrolled(res: ex.Unrolled) -> Figure:
     ax[1].axhline(res.mse_tv, color="k", ls="--", lw=1, label="tuned TV")
     ax[1].set(xticks=xs, xticklabels=[f"run {k}" for k in xs], ylabel="held-out MSE", yscale="log", title="errors per run")
     ax[1].legend(fontsize=8)
-    fig.tight_layout()
     return fig
 
 
@@ -194,8 +187,7 @@ class TrainingPanel(PanelFigure):
         self.abs = self.animate(ax[1].plot([], [], "--", color="k", lw=1, label=r"$\lambda|t|$")[0])
         ax[1].set(xlim=(-0.6, 0.6), ylim=(0, 0.3), xlabel="response $t$", ylabel=r"$\varphi(t)$", title=r"$\varphi$")
         ax[1].legend(fontsize=8, loc="upper center")
-        fig.tight_layout()
-
+    
     def update(self, run, step):
         r = self.res
         self.kernel.set_data(_TAPS, r.kernels[run, step])
