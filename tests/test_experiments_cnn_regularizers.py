@@ -121,3 +121,16 @@ def test_bad_input_names_the_argument(steps):
         ex.cartoons(rng, batch=0)
     with pytest.raises(ValueError, match="res"):
         figs.training_panel("no")
+
+
+def test_progress_bars_are_silent_in_the_book_and_when_not_interactive(monkeypatch, capsys):
+    from learnreg import _progress
+
+    monkeypatch.setenv("LEARNREG_STATIC_PAGES", "1")
+    bar = _progress.progress_bar(10, "x")
+    bar.update(10)
+    bar.close()
+    assert bar.disable and capsys.readouterr().err == ""
+    monkeypatch.delenv("LEARNREG_STATIC_PAGES")
+    assert not _progress.interactive()  # pytest captures stderr: not a terminal, not a kernel
+    assert _progress.progress_bar(10, "x").disable
