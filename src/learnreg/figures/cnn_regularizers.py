@@ -111,7 +111,7 @@ def controls(res: ex.Controls) -> Figure:
 def cartoons_kernels(res: ex.Cartoons) -> Figure:
     """The two learned 2x2 channels of every run (last column: the run from the mixed start)."""
     K = res.kernels
-    fig = Figure(figsize=(2.1 * len(K), 4.4))
+    fig = Figure(figsize=(1.9 * len(K), 3.9))
     ax = fig.subplots(2, len(K), squeeze=False)
     for k in range(len(K)):
         for j in range(K.shape[1]):
@@ -129,11 +129,13 @@ def cartoons_kernels(res: ex.Cartoons) -> Figure:
 def cartoons_images(res: ex.Cartoons) -> Figure:
     """A held-out image: truth, noisy, learned J (run 0), anisotropic TV, the mixed-start J."""
     im = res.images
+    lo, hi = float(np.min(im["truth"])), float(np.max(im["truth"]))
+    pad = 0.15 * (hi - lo) + 1e-12
     fig = Figure(figsize=(11, 2.6))
     ax = fig.subplots(1, 5)
     for a, key, title in zip(ax, ("truth", "noisy", "learned", "tv", "mixed"),
                              ("ground truth", "noisy", "learned J (run 0)", "anisotropic TV", "learned J (mixed start)")):
-        a.imshow(np.asarray(im[key]).reshape(im["truth"].shape), cmap="gray", vmin=-1.5, vmax=1.5)
+        a.imshow(np.asarray(im[key]).reshape(im["truth"].shape), cmap="gray", vmin=lo - pad, vmax=hi + pad)
         a.set_title(title, fontsize=9)
         a.axis("off")
     return fig
@@ -197,7 +199,7 @@ class TrainingPanel(PanelFigure):
 
     def caption(self, run, step):
         r = self.res
-        return (f"run {run}, Adam step {step}: cosine to a two-tap difference {stencil_similarity(r.kernels[run, step])[0]:.2f}, "
+        return (f"cosine to a two-tap difference {stencil_similarity(r.kernels[run, step])[0]:.2f}, "
                 f"λ = {r.strength_hist[run, step]:.2f}, ε/σ = {r.smoothing_hist[run, step] / r.noise:.2f}")
 
 
