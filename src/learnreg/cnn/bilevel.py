@@ -27,7 +27,8 @@ from .._validate import (
 )
 from ._common import DTYPE, torch_threads
 from .regularizer import CNNRegularizer
-from .solver import Problem, conjugate_gradients, solve, unrolled
+from ._fast import FrozenEnergy, conjugate_gradients_columns
+from .solver import Problem, solve, unrolled
 
 __all__ = ["CNNTrainingResult", "hypergradient", "train"]
 
@@ -59,10 +60,45 @@ def _implicit_backward(reg, prob, x, x_true, cg_tol, cg_iter):
     with torch.no_grad():
         dl = 2 * (x - x_true) / (B * N)
         loss = float(((x - x_true) ** 2).mean())
-        q, _ = conjugate_gradients(lambda d: prob.AtA(d) + reg.hvp(x, d, check=False), dl, cg_tol, cg_iter)
+        energy = FrozenEnergy(reg, None if prob.identity else prob.AtA)
+        xc = x.T.contiguous()
+        curv = energy.curvature(xc)
+        q, _ = conjugate_gradients_columns(lambda d: energy.hessian(curv, d), dl.T.contiguous(), cg_tol, cg_iter)
+        q = q.T
     surrogate = -(reg.grad(x, check=False) * q).sum()
     surrogate.backward()
     return loss
+
+
+class _Adam:
+    """Adam (Kingma & Ba; PyTorch's update and defaults) with the learning rate decayed to 0 on a cosine.
+
+    ``torch.optim.Adam`` would do the same, but creating it imports ``torch._dynamo``, which costs
+    seconds of CPU per process, more than many training runs of this chapter.
+    """
+
+    def __init__(self, params, lr: float, steps: int, betas=(0.9, 0.999), eps: float = 1e-8):
+        self.params, self.lr, self.steps, self.betas, self.eps = list(params), lr, steps, betas, eps
+        self.m = [torch.zeros_like(p) for p in self.params]
+        self.v = [torch.zeros_like(p) for p in self.params]
+        self.t = 0
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        b1, b2 = self.betas
+        lr = self.lr * (1 + math.cos(math.pi * self.t / self.steps)) / 2
+        self.t += 1
+        with torch.no_grad():
+            for p, m, v in zip(self.params, self.m, self.v):
+                if p.grad is None:
+                    continue
+                m.lerp_(p.grad, 1 - b1)
+                v.mul_(b2).addcmul_(p.grad, p.grad, value=1 - b2)
+                denom = (v.sqrt() / math.sqrt(1 - b2**self.t)).add_(self.eps)
+                p.addcdiv_(m, denom, value=-lr / (1 - b1**self.t))
 
 
 @dataclass
@@ -172,8 +208,7 @@ def train(
     )
     check_bytes(16.0 * (steps + 1) * (taps + 2 * reg.channels), f"the training history of steps = {steps}")
     params = [p for p in reg.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
+    opt = _Adam(params, lr, steps)
     warm = None
     losses, iters = [], []
     snaps = [reg.snapshot()]
@@ -212,7 +247,6 @@ def train(
                     f"(lr = {lr:g}) or rescale X and Y"
                 )
             opt.step()
-            sched.step()
             losses.append(loss)
             snaps.append(reg.snapshot())
             if bar is not None:

@@ -2,8 +2,8 @@ r"""The lower level: the variational reconstruction :math:`x_\theta(y)` and the 
 
 :func:`solve` runs Nesterov's accelerated gradient with adaptive restart;
 :func:`unrolled` is the same iteration for a fixed number of steps,
-differentiable in the parameters; :func:`conjugate_gradients` solves the
-linear systems of implicit differentiation.
+differentiable in the parameters. The inner loops run with the parameters
+frozen, in :mod:`learnreg.cnn._fast`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import torch
 from .._validate import as_array, check_bytes, check_iterations, check_real
 from ..operators import euclidean_transpose, is_operator
 from ._common import DTYPE, torch_threads
+from ._fast import FrozenEnergy, nesterov
 from .regularizer import CNNRegularizer
 
 __all__ = ["SolverInfo", "solve", "reconstruct", "unrolled_reconstruction"]
@@ -129,6 +130,11 @@ class Problem:
             raise ValueError(f"{name} must hold at least one sample")
         return y
 
+    @property
+    def identity(self) -> bool:
+        """Whether the forward operator is the identity (denoising)."""
+        return self.A is None and self.op is None
+
     def At(self, y):
         if self.op is not None:
             return torch.as_tensor(euclidean_transpose(self.op, y.detach().numpy()), dtype=DTYPE)
@@ -147,11 +153,6 @@ def _check_tensor(y: torch.Tensor, name: str) -> torch.Tensor:
     y = y.to(DTYPE)
     as_array(y.detach().numpy(), name, allow_empty=True)
     return y
-
-
-def _rel_residual(reg, prob, x, aty, ref):
-    g = prob.AtA(x) - aty + reg.grad(x, check=False)
-    return g.norm(dim=1) / ref
 
 
 def solve(
@@ -207,30 +208,16 @@ def solve(
             raise ValueError(f"x0 must hold one start per sample of {data_name} ({y.shape[0]}), got {x0.shape[0]}")
     with torch.no_grad(), torch_threads():
         aty = prob.At(y)
-        ref = aty.norm(dim=1).clamp_min(1e-300)
-        x = aty.clone() if x0 is None else x0.detach().clone()
+        x = aty if x0 is None else x0.detach()
         L = prob.norm2 + reg.lipschitz()
         if not math.isfinite(L):
             raise ValueError(
                 f"the step size of the solver is not representable: strength / smoothing of reg is too large "
                 f"(Lipschitz bound {L:.3g})"
             )
-        z, t = x.clone(), torch.ones(y.shape[0], 1, dtype=DTYPE)
-        it, res = 0, float("inf")
-        while it < max_iter:
-            g = prob.AtA(z) - aty + reg.grad(z, check=False)
-            x_new = z - g / L
-            restart = ((g * (x_new - x)).sum(dim=1, keepdim=True) > 0).to(DTYPE)
-            t = torch.where(restart > 0, torch.ones_like(t), t)
-            t_new = (1 + torch.sqrt(1 + 4 * t**2)) / 2
-            z = x_new + ((t - 1) / t_new) * (x_new - x)
-            z = torch.where(restart > 0, x_new, z)
-            x, t = x_new, t_new
-            it += 1
-            if it % check_every == 0 or it == max_iter:
-                res = float(_rel_residual(reg, prob, x, aty, ref).max())
-                if res <= tol:
-                    break
+        energy = FrozenEnergy(reg, None if prob.identity else prob.AtA)
+        x, it, res = nesterov(energy, aty.T.contiguous(), x.T.contiguous(), L, tol, max_iter, check_every)
+        x = x.T.contiguous()
     if not bool(torch.isfinite(x).all()):
         raise ValueError(
             f"the reconstruction is not finite: {data_name} or the parameters of reg are too large in magnitude "
@@ -267,29 +254,6 @@ def unrolled_reconstruction(reg: CNNRegularizer, A, y, steps: int) -> np.ndarray
     if not np.all(np.isfinite(out)):
         raise ValueError("the unrolled reconstruction is not finite: y or the parameters of reg are too large")
     return out
-
-
-def conjugate_gradients(hvp, b, tol, max_iter):
-    """Batched conjugate gradients for H x = b (H SPD, block diagonal over the batch)."""
-    x = torch.zeros_like(b)
-    r = b.clone()
-    p = r.clone()
-    rs = (r * r).sum(dim=1, keepdim=True)
-    bnorm = b.norm(dim=1, keepdim=True)
-    for i in range(max_iter):
-        if bool((rs.sqrt() <= tol * bnorm).all()):
-            return x, i
-        Ap = hvp(p)
-        pAp = (p * Ap).sum(dim=1, keepdim=True)
-        alpha = torch.where(pAp > 0, rs / torch.where(pAp > 0, pAp, torch.ones_like(pAp)), torch.zeros_like(pAp))
-        x = x + alpha * p
-        r = r - alpha * Ap
-        rs_new = (r * r).sum(dim=1, keepdim=True)
-        beta = torch.where(rs > 0, rs_new / torch.where(rs > 0, rs, torch.ones_like(rs)), torch.zeros_like(rs))
-        p = r + beta * p
-        rs = rs_new
-    return x, max_iter
-
 
 
 def reconstruct(reg: CNNRegularizer, A, Y, *, tol: float = 1e-6, max_iter: int = 20000) -> tuple[np.ndarray, SolverInfo]:
