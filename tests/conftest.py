@@ -54,6 +54,13 @@ def _skip_reason(report) -> str:
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    # How many cases each input-policy strategy of test_properties generated.
+    counts = getattr(sys.modules.get("test_properties"), "COUNTS", None)
+    if counts:
+        terminalreporter.write_sep("-", "input policy: generated cases per strategy")
+        for name, count in sorted(counts.items()):
+            terminalreporter.write_line(f"{name:>20}: {count}")
+        terminalreporter.write_line(f"{'total':>20}: {sum(counts.values())}")
     terminalreporter.write_line(_GUARD)
     # One clear line when the browser tests did not run (CI sets LEARNREG_REQUIRE_BUILD=1: there they fail).
     skipped = [r for r in terminalreporter.stats.get("skipped", [])
@@ -81,12 +88,3 @@ def pytest_sessionfinish(session, exitstatus):
     if failed and session.exitstatus == 0:
         session.exitstatus = 1
 
-
-def pytest_terminal_summary(terminalreporter):
-    """Print how many cases each input-policy strategy of test_properties generated."""
-    counts = getattr(sys.modules.get("test_properties"), "COUNTS", None)
-    if counts:
-        terminalreporter.write_sep("-", "input policy: generated cases per strategy")
-        for name, count in sorted(counts.items()):
-            terminalreporter.write_line(f"{name:>20}: {count}")
-        terminalreporter.write_line(f"{'total':>20}: {sum(counts.values())}")
