@@ -128,7 +128,7 @@ def test_make_lab_registers_the_filter_and_git_add_strips_a_notebook(tmp_path):
         pytest.skip("needs the project's .venv (make install)")
     repo = tmp_path / "clone"
     (repo / "notebooks").mkdir(parents=True)
-    for name in ("Makefile", "pyproject.toml", "requirements-lock.txt", ".gitattributes"):
+    for name in ("Makefile", "_config.yml", "pyproject.toml", "requirements-lock.txt", ".gitattributes"):
         shutil.copy2(ROOT / name, repo / name)  # keeps the times, so make sees the install as done
     (repo / ".venv").symlink_to(ROOT / ".venv")
     _git(repo, "init", "-q", ".")
