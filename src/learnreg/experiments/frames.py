@@ -64,7 +64,7 @@ def compare_learned_filters(
     Parameters
     ----------
     dfd : WaveletVaguelette
-        Full-depth DFD; its operator supplies the SVD.
+        The DFD; its operator supplies the SVD.
     X_train, E_train : ndarray, shape (K, n)
         Training signals and unit-level noise.
     X_test, E_test : ndarray, shape (K_test, n)
@@ -76,8 +76,6 @@ def compare_learned_filters(
     """
     if not isinstance(dfd, WaveletVaguelette):
         raise ValueError(f"dfd must be a WaveletVaguelette, got {type(dfd).__name__}")
-    if not dfd.is_complete:
-        raise ValueError("dfd must be the full-depth DFD (level = log2(n))")
     X_train, E_train = dfd.check_pairs(X_train, E_train, ("X_train", "E_train"))
     X_test, E_test = dfd.check_pairs(X_test, E_test, ("X_test", "E_test"))
     deltas = as_array(deltas, "deltas", ndim=1, positive=True)
