@@ -16,10 +16,10 @@ unexport MPLBACKEND
 # Single-threaded OpenBLAS: multithreaded reductions are not bit-reproducible from run to run.
 export OPENBLAS_NUM_THREADS ?= 1
 # Panels show their static form (static slider and one line) in built pages and stored outputs;
-# a reader's kernel (make lab, Binder, Colab) shows the live panel.
+# a reader's kernel (make lab, Binder, Colab) shows the live panel: make lab unsets this.
 export LEARNREG_STATIC_PAGES := 1
 
-.PHONY: install book test lab bench lock clean
+.PHONY: install book test lab figures bench lock clean
 
 # Git's clean filter for notebooks (see .gitattributes and learnreg.book.notebook_store): a notebook
 # saved after a run is staged with its text outputs only, without images or widget state.
@@ -62,7 +62,13 @@ test: $(STAMP)
 # (As root, in a container for example, JupyterLab refuses to start without --allow-root.)
 lab: $(STAMP)
 	$(register_notebook_filter)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+	env -u LEARNREG_STATIC_PAGES $(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+# Every labelled figure of the book, without running a notebook, and a manifest (label, chapter,
+# caption, the function that made it, the seed):  make figures FORMAT=pdf|svg|png
+FORMAT ?= pdf
+figures: $(STAMP)
+	$(BIN)/python -m learnreg figure --all --format $(FORMAT) --output _build/figures
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

@@ -5,6 +5,7 @@ Usage::
     .venv/bin/python scripts/bench.py                 # everything (several minutes on an idle 2-core machine)
     .venv/bin/python scripts/bench.py --quick         # no builds, smaller sizes: a smoke test of this script
     .venv/bin/python scripts/bench.py --only 01_operators 04_paradigms   # a subset of the notebooks
+    .venv/bin/python scripts/bench.py --only-svd      # the Radon SVD budgets only (a few minutes)
 
 Run it on an otherwise idle machine: the numbers are wall-clock times. Then run
 ``make book``; the appendix page "Benchmarks and budgets" shows the table next
@@ -27,18 +28,14 @@ notebooks
     * ``peak_mb``: the kernel's own peak resident set size, ``VmHWM`` from
       ``/proc/self/status`` (``ru_maxrss`` on systems without /proc; on Linux it
       would include the peak of the process the kernel was forked from)
-    * ``widget_ms`` (interactive notebooks only): the **widget convention**.
-      Every live ipywidgets control (anything with ``options``, or with
-      ``min``/``max``) to which the notebook attached a callback, by
-      ``interactive_output``/``interact`` or ``control.observe(...)``, is moved
-      through up to 12 of its values, evenly spread over its range. Setting
-      ``control.value`` runs the attached callbacks synchronously in the kernel,
-      exactly as a reader's click does (figure rendering included). The time of
-      each assignment is one update. ``widget_ms`` is the median update time
-      of the slowest control; ``widget_controls`` lists every control timed.
-      A notebook needs nothing special for this: a panel whose callback is
-      attached to its controls is found and timed. A notebook without such a
-      control (or with a pure HTML/JavaScript slider) has no ``widget_ms``.
+    * ``widget_ms`` (chapters with panels): every panel of the chapter (the
+      ``PANELS`` of its figures module, :mod:`learnreg.figures`) is built as a
+      reader's kernel builds it and updated at 40 random points of its
+      parameters' continuous ranges (every structural combination drawn once
+      first); one update is the kernel-side callback: compute, restore the
+      background, draw the changed artists, encode the PNG. ``widget_ms`` is
+      the median of the slowest panel; ``widget_panels`` lists every panel
+      with its median, 90th percentile and first draw.
 
     The notebooks share one SVD cache folder for the whole run: after the clean
     build it is warm; with ``--quick`` it is the user's cache, in whatever state.
@@ -48,10 +45,24 @@ fit_speed_ratio
     of Adam training until its test risk is within 1 % of the closed-form
     empirical minimiser's, divided by the time of the closed form. Both in this run.
 svd_compute_s, svd_load_s
-    Radon transform at 64x64 pixels (``--quick``: 32x32): dense SVD computed
-    with the cache off, then stored in a temporary cache and loaded by a fresh
-    operator (median of 3 loads, including the checksum verification). The
-    loaded arrays must equal the computed ones bit for bit.
+    Radon transform at 64x64 pixels (``--quick``: 32x32), the SVD the book uses
+    (by symmetry blocks, :mod:`learnreg.symmetry`): computed with the cache off,
+    then stored in a temporary cache and loaded by a fresh operator (median of 3
+    loads, including the checksum verification and the rebuilt symmetry bases).
+    The loaded factors must equal the computed ones bit for bit.
+    ``radon_svd_blocks``: the per-block table (:func:`learnreg.symmetry.block_table`).
+radon_svd_scaling, svd_128_compute_s, svd_128_peak_mb
+    The Radon SVD at n = 16, 32, 64, 128 (``--quick``: 16, 32, 64), each in a
+    fresh Python process with the cache off: ``blocked_s`` (the book's path),
+    ``dense_s`` (dense LAPACK on the whole matrix, at n <= 64; ``--quick``: n <= 32),
+    ``cpu_s`` and ``dense_cpu_s`` (the process's CPU time for each SVD, all threads:
+    on a busy machine the wall-clock times grow, the CPU times much less; the
+    blocked SVD decomposes two blocks at once on 2 cores, ``Radon.svd_threads``) and ``peak_mb``, the process's ``VmHWM`` after the blocked SVD (the
+    interpreter and numpy included). The 128 row gives ``svd_128_*``. The book
+    page fits the growth exponent of each against n.
+ch1_cold_s
+    Chapter 1 executed as in ``notebooks`` below, but with an empty SVD cache: what
+    a reader's first run costs.
 adversarial
     Exact adversarial training (:func:`learnreg.adversarial.box_filter`,
     :func:`~learnreg.adversarial.l2_filter`) against generic PGD training
@@ -89,14 +100,14 @@ sys.path.insert(0, str(ROOT / "src"))  # a fresh clone without an editable insta
 import numpy as np  # noqa: E402
 
 from learnreg._io import atomic_open  # noqa: E402
-from learnreg.book.benchext import budget_rows, validate_bench  # noqa: E402
+from learnreg.book.benchext import budget_rows, growth_exponent, validate_bench  # noqa: E402
 
 PROBE_MARK = "__LEARNREG_BENCH__"
 
 #: Runs in the notebook's kernel after its last cell; prints one JSON line.
 PROBE = r'''
-def __learnreg_bench_probe(max_updates=12):
-    import json, resource, statistics, sys, time
+def __learnreg_bench_probe():
+    import json, resource, sys
     # Linux: VmHWM is this process's own peak resident size. ru_maxrss is not: exec
     # carries over the peak of the parent it was forked from (here, the bench process).
     peak_mb = None
@@ -110,46 +121,7 @@ def __learnreg_bench_probe(max_updates=12):
     if peak_mb is None:  # no /proc (macOS): ru_maxrss is in bytes there
         unit = 1.0 / (1024 * 1024) if sys.platform == "darwin" else 1.0 / 1024
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
-    controls = []
-    if "ipywidgets" in sys.modules:
-        import traitlets
-        from ipywidgets.widgets.widget import _instances
-        for w in list(_instances.values()):
-            handlers = getattr(w, "_trait_notifiers", {}).get("value", {}).get("change", [])
-            user = [h for h in handlers if not isinstance(h, traitlets.traitlets.ObserveHandler)]
-            if not user or getattr(w, "disabled", False) or not w.has_trait("value"):
-                continue
-            if w.has_trait("options"):
-                values = list(getattr(w, "_options_values", ()))
-            elif w.has_trait("min") and w.has_trait("max"):
-                lo, hi = w.min, w.max
-                step = w.step if w.has_trait("step") and w.step else None
-                grid = [lo + (hi - lo) * i / (max_updates - 1) for i in range(max_updates)]
-                if step:
-                    grid = [lo + round((v - lo) / step) * step for v in grid]
-                if w.has_trait("base"):      # FloatLogSlider: min/max/step are exponents
-                    grid = [w.base ** v for v in grid]
-                if isinstance(w.value, int):
-                    grid = [int(round(v)) for v in grid]
-                values = grid
-            else:
-                continue
-            if len(values) > max_updates:
-                values = [values[round(i * (len(values) - 1) / (max_updates - 1))] for i in range(max_updates)]
-            original, times = w.value, []
-            for v in values:
-                if v == w.value:
-                    continue
-                t0 = time.perf_counter()
-                w.value = v
-                times.append(time.perf_counter() - t0)
-            if w.value != original:
-                w.value = original
-            if times:
-                controls.append({"control": f"{type(w).__name__} {getattr(w, 'description', '')!s}".strip(),
-                                 "updates": len(times), "median_ms": 1e3 * statistics.median(times),
-                                 "max_ms": 1e3 * max(times)})
-    print("__LEARNREG_BENCH__" + json.dumps({"peak_mb": peak_mb, "controls": controls}))
+    print("__LEARNREG_BENCH__" + json.dumps({"peak_mb": peak_mb}))
 
 __learnreg_bench_probe()
 del __learnreg_bench_probe
@@ -180,23 +152,55 @@ def parse_probe_output(text: str) -> dict:
         raise ValueError(f"the probe line is not valid JSON: {exc}") from exc
     if not isinstance(data, dict) or not isinstance(data.get("peak_mb"), (int, float)):
         raise ValueError("the probe line must hold an object with a numeric 'peak_mb'")
-    data.setdefault("controls", [])
     return data
 
 
-def notebook_record(name: str, seconds: float, probe: dict, error: str | None = None) -> dict:
-    """One entry of ``notebooks``: name, seconds, peak_mb and, if a control was timed, widget_ms.
+def notebook_record(name: str, seconds: float, probe: dict, error: str | None = None,
+                    panels: list[dict] | None = None) -> dict:
+    """One entry of ``notebooks``: name, seconds, peak_mb and, for a chapter with panels, widget_ms.
 
-    ``widget_ms`` is the median update time of the slowest control.
+    ``widget_ms`` is the median update time of the chapter's slowest panel
+    (see :func:`bench_panels`); ``widget_panels`` lists every panel timed.
     """
     rec = {"name": name, "seconds": round(float(seconds), 3), "peak_mb": round(float(probe["peak_mb"]), 1)}
-    controls = probe.get("controls", [])
-    if controls:
-        rec["widget_ms"] = round(max(float(c["median_ms"]) for c in controls), 2)
-        rec["widget_controls"] = controls
+    if panels:
+        rec["widget_ms"] = round(max(float(p["median_ms"]) for p in panels), 2)
+        rec["widget_panels"] = panels
     if error:
         rec["error"] = error
     return rec
+
+
+def chapter_module(name: str) -> str:
+    """The figures module of a notebook: ``03_rates`` -> ``learnreg.figures.rates``."""
+    stem = name.split("_", 1)[1] if "_" in name and name.split("_", 1)[0].isdigit() else name
+    return f"learnreg.figures.{stem}"
+
+
+def bench_panels(name: str, n_updates: int = 40) -> list[dict]:
+    """Time every panel of a chapter (its figures module's ``PANELS``) as a live panel updates.
+
+    Each panel is built as a reader's kernel builds it; :meth:`learnreg.book.panels.Panel.benchmark`
+    draws every structural combination once, then renders ``n_updates`` random points of the
+    parameters' continuous ranges and reports the median (callback plus rendering, in the kernel).
+    A chapter without ``PANELS`` gives an empty list.
+    """
+    import importlib
+
+    from learnreg.book.style import use_book_style
+    from learnreg.data import make_rng
+
+    try:
+        module = importlib.import_module(chapter_module(name))
+    except ModuleNotFoundError:
+        return []
+    use_book_style()
+    out = []
+    for key, factory in getattr(module, "PANELS", {}).items():
+        res = factory().benchmark(make_rng(0), n_updates=n_updates)
+        out.append({"panel": key, "median_ms": round(res["median_ms"], 2), "p90_ms": round(res["p90_ms"], 2),
+                    "first_ms": round(res["first_ms"], 1), "updates": res["n_updates"]})
+    return out
 
 
 def toc_notebooks(toc_path: Path) -> list[str]:
@@ -227,7 +231,30 @@ def format_table(data: dict) -> str:
         m = "n/a" if r["measured"] is None else f"{r['measured']:.4g} {r['unit']}"
         lines.append(f"{r['item']:<{width}}  {m:>12}  {'<= ' + format(r['budget'], 'g') + ' ' + r['unit']:>10}  "
                      f"{r['status']}")
+    scaling = sorted(data.get("radon_svd_scaling") or [], key=lambda r: r["n"])
+    if scaling:
+        lines += ["", "Radon SVD against n (wall-clock and CPU seconds; peak MB of the blocked run)",
+                  f"{'n':>5}  {'blocked':>9}  {'dense':>9}  {'ratio':>7}  {'CPU bl.':>9}  {'CPU de.':>9}  {'peak MB':>8}"]
+        for r in scaling:
+            dense, blocked = r.get("dense_s"), r["blocked_s"]
+            ratio = f"{dense / blocked:.1f}" if dense is not None and blocked else "-"
+            lines.append(f"{r['n']:>5}  {_num(blocked):>9}  {_num(dense):>9}  {ratio:>7}  {_num(r.get('cpu_s')):>9}  "
+                         f"{_num(r.get('dense_cpu_s')):>9}  {_num(r.get('peak_mb')):>8}")
+        for key in ("blocked_s", "dense_s"):
+            p = growth_exponent(scaling, key)
+            if p is not None:
+                lines.append(f"fitted growth ({key[:-2]}, n >= 32): time ~ n^{p:.2f}")
+    for b in data.get("radon_svd_blocks") or []:
+        if b is (data.get("radon_svd_blocks") or [None])[0]:
+            lines += ["", f"symmetry blocks at n = {data.get('radon_svd_blocks_n', '?')}",
+                      f"{'block':<6} {'irrep':<5} {'cols':>6} {'rows':>6} {'values':>7} {'share':>6} {'Σs² share':>9}"]
+        lines.append(f"{b['block']:<6} {b['irrep']:<5} {b['dim_x']:>6} {b['dim_y']:>6} {b['n_values']:>7} "
+                     f"{b['share']:>6.3f} {b['energy_share']:>9.3f}")
     return "\n".join(lines)
+
+
+def _num(value) -> str:
+    return "-" if value is None else f"{value:.4g}"
 
 
 # ---------------------------------------------------------------------------
@@ -262,7 +289,7 @@ def run_notebook(path: Path, timeout: int = 600) -> dict:
         nb.cells.append(probe_cell)
         client.execute_cell(probe_cell, len(nb.cells) - 1)
     text = "".join(o.get("text", "") for o in probe_cell.outputs if o.get("output_type") == "stream")
-    return notebook_record(path.stem, seconds, parse_probe_output(text), error)
+    return notebook_record(path.stem, seconds, parse_probe_output(text), error, bench_panels(path.stem))
 
 
 def bench_builds(tmp: Path, toc: Path | None = None) -> dict:
@@ -290,20 +317,89 @@ def bench_builds(tmp: Path, toc: Path | None = None) -> dict:
     return out
 
 
+#: Runs in a fresh interpreter: one Radon SVD with the cache off; prints time, CPU time and VmHWM as JSON.
+SVD_PROBE = r"""
+import json, os, sys, time
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+sys.path.insert(0, sys.argv[3])
+from learnreg.operators import Radon
+op = Radon(int(sys.argv[1]))
+t0, c0 = time.perf_counter(), time.process_time()
+svd = op.svd(method=sys.argv[2], cache=False)
+seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
+peak = None
+with open("/proc/self/status") as fh:
+    for line in fh:
+        if line.startswith("VmHWM:"):
+            peak = float(line.split()[1]) / 1024
+print("__SVD__" + json.dumps({"seconds": seconds, "cpu_s": cpu, "peak_mb": peak, "rank": svd.rank}))
+"""
+
+
+def svd_in_subprocess(n: int, method: str) -> dict:
+    """Time one Radon n x n SVD (``method`` 'symmetry' or 'numerical') in a fresh process; its VmHWM too."""
+    proc = subprocess.run([sys.executable, "-c", SVD_PROBE, str(n), method, str(ROOT / "src")],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=dict(os.environ, OPENBLAS_NUM_THREADS=os.environ.get("OPENBLAS_NUM_THREADS", "1")))
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("__SVD__")]
+    if proc.returncode != 0 or not lines:
+        raise RuntimeError(f"the Radon {n}x{n} SVD ({method}) failed:\n{proc.stderr[-2000:]}")
+    return json.loads(lines[-1][len("__SVD__"):])
+
+
+def bench_svd_scaling(ns: list[int], dense_ns: list[int]) -> dict:
+    """The Radon SVD against n: blocked everywhere, dense where asked; each in its own process."""
+    rows = []
+    for n in ns:
+        log(f"Radon {n}x{n} SVD by symmetry blocks (fresh process)")
+        b = svd_in_subprocess(n, "symmetry")
+        row = {"n": n, "blocked_s": round(b["seconds"], 3), "cpu_s": round(b["cpu_s"], 3),
+               "peak_mb": round(b["peak_mb"], 1) if b["peak_mb"] is not None else None}
+        if n in dense_ns:
+            log(f"Radon {n}x{n} dense SVD (fresh process)")
+            d = svd_in_subprocess(n, "numerical")
+            row["dense_s"], row["dense_cpu_s"] = round(d["seconds"], 3), round(d["cpu_s"], 3)
+        log("  " + ", ".join(f"{k} {v}" for k, v in row.items()))
+        rows.append(row)
+    out = {"radon_svd_scaling": rows, "svd_128_compute_s": None, "svd_128_peak_mb": None}
+    for row in rows:
+        if row["n"] == 128:
+            out["svd_128_compute_s"], out["svd_128_peak_mb"] = row["blocked_s"], row["peak_mb"]
+    return out
+
+
+def bench_ch1_cold(tmp: Path) -> dict:
+    """Chapter 1 in a fresh kernel with an empty SVD cache."""
+    old = os.environ.get("LEARNREG_CACHE_DIR")
+    os.environ["LEARNREG_CACHE_DIR"] = str(tmp / "svd-cache-cold")
+    try:
+        rec = run_notebook(ROOT / "notebooks" / "01_operators.ipynb")
+    finally:
+        if old is None:
+            os.environ.pop("LEARNREG_CACHE_DIR", None)
+        else:
+            os.environ["LEARNREG_CACHE_DIR"] = old
+    return {"ch1_cold_s": None if rec.get("error") else rec["seconds"], "ch1_cold": rec}
+
+
 def bench_svd(n: int) -> dict:
-    """Radon n x n: dense SVD computed (cache off) vs loaded from a cache entry (median of 3)."""
+    """Radon n x n: the book's SVD computed (cache off) vs loaded from a cache entry (median of 3)."""
     from learnreg.cache import CacheWarning, cached_arrays
-    from learnreg.operators import Radon
+    from learnreg.operators import FactoredSVD, Radon
+    from learnreg.symmetry import block_table
 
     op = Radon(n)
     t0 = time.perf_counter()
     svd = op.svd(cache=False)
     compute = time.perf_counter() - t0
+    if not isinstance(svd, FactoredSVD):
+        raise RuntimeError(f"Radon({n}).svd() did not use the symmetry blocks")
+    arrays = svd.to_arrays()
     old = os.environ.get("LEARNREG_CACHE_DIR")
     with tempfile.TemporaryDirectory(prefix="learnreg-bench-svd-") as d:
         os.environ["LEARNREG_CACHE_DIR"] = d
         try:
-            cached_arrays({**op.params, "what": "svd"}, lambda: {"s": svd.s, "U": svd.U, "V": svd.V})
+            cached_arrays(op.svd_cache_key("symmetry"), lambda: arrays)
             loads = []
             with warnings.catch_warnings():
                 warnings.simplefilter("error", CacheWarning)  # a load must not fall back to computing
@@ -313,15 +409,17 @@ def bench_svd(n: int) -> dict:
                     loads.append(time.perf_counter() - t0)
             if len(list(Path(d).glob("*.npz"))) != 1:
                 raise RuntimeError("the SVD was recomputed instead of loaded: the cache key of Radon.svd changed")
-            identical = all(np.array_equal(getattr(svd, a), getattr(loaded, a)) for a in "sUV")
+            again = loaded.to_arrays()
+            identical = set(again) == set(arrays) and all(np.array_equal(arrays[k], again[k]) for k in arrays)
         finally:
             if old is None:
                 os.environ.pop("LEARNREG_CACHE_DIR", None)
             else:
                 os.environ["LEARNREG_CACHE_DIR"] = old
     load = statistics.median(loads)
-    return {"svd_n": n, "svd_compute_s": round(compute, 3), "svd_load_s": round(load, 4),
-            "svd_speedup": round(compute / load, 1), "svd_cache_identical": identical}
+    return {"svd_n": n, "svd_method": "symmetry", "svd_compute_s": round(compute, 3), "svd_load_s": round(load, 4),
+            "svd_speedup": round(compute / load, 1), "svd_cache_identical": identical,
+            "radon_svd_blocks_n": n, "radon_svd_blocks": block_table(svd)}
 
 
 def bench_fit_speed(quick: bool) -> dict:
@@ -380,48 +478,61 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-notebooks", action="store_true", help="do not execute the notebooks")
     ap.add_argument("--output", type=Path, default=ROOT / "_build" / "bench.json")
     ap.add_argument("--keep", action="store_true", help="keep the temporary build folder")
+    ap.add_argument("--only-svd", action="store_true",
+                    help="measure only the Radon SVD (64², the scaling against n with 128²) and chapter 1 with an "
+                         "empty SVD cache; no builds, other notebooks, fits, PGD or CNN (their keys stay null)")
     args = ap.parse_args(argv)
 
     load_start = os.getloadavg()[0]
     if load_start > 0.5 * (os.cpu_count() or 1):
         log(f"warning: load average {load_start:.2f}; the machine is busy, so the timings will be pessimistic")
     data: dict = {"generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "quick": args.quick,
-                  "machine": machine_info(), "clean_build_s": None, "cached_build_s": None}
+                  "machine": machine_info(), "clean_build_s": None, "cached_build_s": None,
+                  "fit_speed_ratio": None, "ch1_cold_s": None, "notebooks": []}
     tmp = Path(tempfile.mkdtemp(prefix="learnreg-bench-"))
     try:
-        if not args.quick or args.with_builds:
+        if not args.only_svd and (not args.quick or args.with_builds):
             data.update(bench_builds(tmp, args.toc))
             os.environ["LEARNREG_CACHE_DIR"] = str(tmp / "svd-cache")  # warm after the clean build
             if args.toc is not None:
                 data["toc"] = args.toc.name
 
-        log("closed-form fit vs Adam")
-        data.update(bench_fit_speed(args.quick))
-        log(f"fit speed ratio {data['fit_speed_ratio']}")
+        if not args.only_svd:
+            log("closed-form fit vs Adam")
+            data.update(bench_fit_speed(args.quick))
+            log(f"fit speed ratio {data['fit_speed_ratio']}")
 
         n_svd = 32 if args.quick else 64
         log(f"Radon {n_svd}x{n_svd} SVD: compute vs cache load")
         data.update(bench_svd(n_svd))
         log(f"SVD compute {data['svd_compute_s']} s, load {data['svd_load_s']} s")
+        data.update(bench_svd_scaling([16, 32, 64] + ([] if args.quick else [128]),
+                                      [16, 32] + ([] if args.quick else [64])))
 
-        log("exact vs PGD adversarial training")
-        data["adversarial"] = bench_adversarial(args.quick)
+        os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # figures render, as in the book
+        os.environ["LEARNREG_CLAIMS_DIR"] = str(tmp / "notebook-claims")
+        if not args.no_notebooks and (not args.only or "01_operators" in args.only):
+            log("notebook 01_operators with an empty SVD cache")
+            data.update(bench_ch1_cold(tmp))
+            log(f"  {data['ch1_cold']['seconds']:.1f} s" + (f", FAILED: {data['ch1_cold']['error']}"
+                                                             if "error" in data["ch1_cold"] else ""))
 
-        log("CNN training per experiment")
-        from learnreg.experiments.cnn_regularizers import benchmark as cnn_benchmark
+        if not args.only_svd:
+            log("exact vs PGD adversarial training")
+            data["adversarial"] = bench_adversarial(args.quick)
 
-        data["cnn"] = cnn_benchmark(steps=10 if args.quick else 100)
+            log("CNN training per experiment")
+            from learnreg.experiments.cnn_regularizers import benchmark as cnn_benchmark
 
-        data["notebooks"] = []
-        if not args.no_notebooks:
+            data["cnn"] = cnn_benchmark(steps=10 if args.quick else 100)
+
+        if not args.no_notebooks and not args.only_svd:
             names = toc_notebooks(ROOT / "_toc.yml")
             if args.only:
                 unknown = sorted(set(args.only) - {p.stem for p in (ROOT / "notebooks").glob("*.ipynb")})
                 if unknown:
                     raise SystemExit(f"--only: no such notebook(s): {', '.join(unknown)}")
                 names = list(args.only)
-            os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"  # figures render, as in the book
-            os.environ["LEARNREG_CLAIMS_DIR"] = str(tmp / "notebook-claims")
             for name in names:
                 log(f"notebook {name}")
                 rec = run_notebook(ROOT / "notebooks" / f"{name}.ipynb")

@@ -16,6 +16,7 @@ from learnreg.book.benchext import (
     REQUIRED_KEYS,
     budget_rows,
     budget_status,
+    growth_exponent,
     load_bench,
     notebook_time_budget,
     validate_bench,
@@ -39,8 +40,17 @@ def _record(**overrides):
         "clean_build_s": 200.0,
         "cached_build_s": 3.0,
         "fit_speed_ratio": 500.0,
-        "svd_compute_s": 30.0,
-        "svd_load_s": 0.5,
+        "svd_compute_s": 3.0,
+        "svd_load_s": 0.05,
+        "svd_128_compute_s": 70.0,
+        "svd_128_peak_mb": 1300.0,
+        "ch1_cold_s": 25.0,
+        "radon_svd_scaling": [
+            {"n": 16, "blocked_s": 0.02, "dense_s": 0.03},
+            {"n": 32, "blocked_s": 0.15, "dense_s": 1.2},
+            {"n": 64, "blocked_s": 3.0, "dense_s": 48.0, "cpu_s": 2.5, "dense_cpu_s": 47.0, "peak_mb": 180.0},
+            {"n": 128, "blocked_s": 70.0, "dense_s": None, "peak_mb": 1300.0},
+        ],
         "notebooks": [
             {"name": "01_operators", "seconds": 20.0, "peak_mb": 400.0, "widget_ms": 80.0},
             {"name": "07_cnn_regularizers", "seconds": 120.0, "peak_mb": 2100.0},
@@ -55,7 +65,8 @@ def _record(**overrides):
 
 def test_budgets_are_those_of_the_issue():
     assert BUDGETS == {"clean_build_s": 300.0, "cached_build_s": 15.0, "notebook_s": 60.0,
-                       "cnn_notebook_s": 180.0, "peak_mb": 2048.0, "widget_ms": 50.0}
+                       "cnn_notebook_s": 180.0, "peak_mb": 2048.0, "widget_ms": 50.0,
+                       "svd_64_s": 5.0, "svd_128_s": 120.0, "svd_128_peak_mb": 2048.0, "ch1_cold_s": 20.0}
 
 
 @pytest.mark.parametrize(
@@ -93,7 +104,19 @@ def test_budget_rows_mark_every_measurement():
     assert rows["07_cnn_regularizers: execution time"]["status"] == "pass"         # 120 s <= 180 s
     assert rows["07_cnn_regularizers: peak memory"]["status"] == "MISS"            # 2100 MB > 2048 MB
     assert "07_cnn_regularizers: widget update (median)" not in rows               # not interactive
-    assert len(rows) == 2 + 3 + 2
+    assert rows["Radon 64² SVD, computed (the book's path)"]["status"] == "pass"    # 3 s <= 5 s
+    assert rows["Radon 128² SVD, computed"]["status"] == "pass"                    # 70 s <= 120 s
+    assert rows["Radon 128² SVD, peak memory"]["status"] == "pass"                 # 1300 MB <= 2048 MB
+    assert rows["chapter 1 with an empty SVD cache"]["status"] == "MISS"           # 25 s > 20 s
+    assert len(rows) == 2 + 4 + 3 + 2
+
+
+def test_the_64_pixel_svd_budget_applies_only_to_64_pixels():
+    """--quick measures the 32² SVD: that is no measurement of the 64² budget."""
+    rows = {r["item"]: r for r in budget_rows(_record(svd_n=32, svd_compute_s=9.0))}
+    assert rows["Radon 64² SVD, computed (the book's path)"]["status"] == "not measured"
+    rows = {r["item"]: r for r in budget_rows(_record(svd_n=64, svd_compute_s=9.0))}
+    assert rows["Radon 64² SVD, computed (the book's path)"]["status"] == "MISS"
 
 
 def test_a_failed_notebook_is_marked_failed_even_if_fast():
@@ -122,10 +145,44 @@ def test_every_required_key_is_required(key):
         validate_bench(data)
 
 
+@pytest.mark.parametrize("key", ["cached_build_s", "svd_128_compute_s", "svd_128_peak_mb", "ch1_cold_s"])
 @pytest.mark.parametrize("value", [-1.0, math.nan, math.inf, "12 s", True, [1.0]])
-def test_numbers_must_be_finite_non_negative_or_null(value):
-    with pytest.raises(ValueError, match="cached_build_s"):
-        validate_bench(_record(cached_build_s=value))
+def test_numbers_must_be_finite_non_negative_or_null(key, value):
+    with pytest.raises(ValueError, match=key):
+        validate_bench(_record(**{key: value}))
+    assert validate_bench(_record(**{key: None}))[key] is None
+
+
+@pytest.mark.parametrize(
+    "scaling, match",
+    [
+        ({"n": 64}, "must be a list"),
+        ([64], "must be an object"),
+        ([{"blocked_s": 1.0}], "'n'"),
+        ([{"n": 64}], "'blocked_s'"),
+        ([{"n": 1, "blocked_s": 1.0}], "at least 2"),
+        ([{"n": True, "blocked_s": 1.0}], "at least 2"),
+        ([{"n": 64.0, "blocked_s": 1.0}], "at least 2"),
+        ([{"n": 64, "blocked_s": -1.0}], "blocked_s"),
+        ([{"n": 64, "blocked_s": 1.0, "dense_s": math.nan}], "dense_s"),
+        ([{"n": 64, "blocked_s": 1.0, "peak_mb": "1 GB"}], "peak_mb"),
+        ([{"n": 64, "blocked_s": 1.0, "dense_cpu_s": -2.0}], "dense_cpu_s"),
+    ],
+)
+def test_bad_scaling_entries_are_named(scaling, match):
+    with pytest.raises(ValueError, match=match):
+        validate_bench(_record(radon_svd_scaling=scaling))
+
+
+def test_growth_exponent_fits_the_power_law():
+    rows = [{"n": n, "blocked_s": 2e-9 * n**6, "dense_s": 1e-7 * n**5.5 if n <= 64 else None} for n in (16, 32, 64, 128)]
+    rows[0]["blocked_s"] = 0.5  # below n_min: fixed costs, ignored
+    assert growth_exponent(rows, "blocked_s") == pytest.approx(6.0, abs=1e-12)
+    assert growth_exponent(rows, "dense_s") == pytest.approx(5.5, abs=1e-12)   # from n = 32 and 64 only
+    assert growth_exponent(rows, "dense_s", n_min=64) is None                    # one point
+    assert growth_exponent([], "blocked_s") is None
+    with pytest.raises(ValueError, match="key"):
+        growth_exponent(rows, "seconds")
 
 
 @pytest.mark.parametrize(
@@ -173,62 +230,35 @@ def test_load_bench_missing_and_corrupt(tmp_path):
 
 
 def test_parse_probe_output_takes_the_marked_line():
-    text = "some noise\n" + bench.PROBE_MARK + json.dumps({"peak_mb": 512.5, "controls": []}) + "\nmore noise\n"
-    assert bench.parse_probe_output(text) == {"peak_mb": 512.5, "controls": []}
+    text = "some noise\n" + bench.PROBE_MARK + json.dumps({"peak_mb": 512.5}) + "\nmore noise\n"
+    assert bench.parse_probe_output(text) == {"peak_mb": 512.5}
 
 
 @pytest.mark.parametrize(
     "text, match",
     [("nothing here", "no benchmark probe line"), ("__LEARNREG_BENCH__{oops", "not valid JSON"),
-     ('__LEARNREG_BENCH__{"controls": []}', "peak_mb"), (None, "string")],
+     ('__LEARNREG_BENCH__{"other": []}', "peak_mb"), (None, "string")],
 )
 def test_parse_probe_output_rejects_bad_text(text, match):
     with pytest.raises(ValueError, match=match):
         bench.parse_probe_output(text)
 
 
-def test_notebook_record_uses_the_slowest_controls_median():
-    probe = {"peak_mb": 300.04, "controls": [{"control": "a", "median_ms": 3.0}, {"control": "b", "median_ms": 41.5}]}
-    rec = bench.notebook_record("02_learned_spectral", 12.3456, probe)
+def test_notebook_record_uses_the_slowest_panels_median():
+    panels = [{"panel": "a", "median_ms": 3.0}, {"panel": "b", "median_ms": 41.5}]
+    rec = bench.notebook_record("03_rates", 12.3456, {"peak_mb": 300.04}, panels=panels)
     assert rec["widget_ms"] == 41.5 and rec["peak_mb"] == 300.0 and rec["seconds"] == 12.346
-    assert "widget_ms" not in bench.notebook_record("03_rates", 1.0, {"peak_mb": 1.0, "controls": []})
-    validate_bench(_record(notebooks=[rec]))
+    assert rec["widget_panels"] == panels
+    assert "widget_ms" not in bench.notebook_record("03_rates", 1.0, {"peak_mb": 1.0}, panels=[])
 
 
-def test_toc_notebooks_lists_existing_notebooks_in_order():
-    names = bench.toc_notebooks(ROOT / "_toc.yml")
-    assert names == sorted(names) and names
-    for name in names:
-        assert (ROOT / "notebooks" / f"{name}.ipynb").is_file()
-
-
-def test_the_probe_times_controls_with_callbacks_and_restores_them():
-    """The widget convention: a control with an attached callback is moved through its range and timed."""
-    widgets = pytest.importorskip("ipywidgets")
-    seen = []
-    slider = widgets.IntSlider(value=6, min=0, max=40, step=2, description="k")
-    dropdown = widgets.Dropdown(options=[("one", 1), ("two", 2), ("three", 3)], value=2, description="n")
-    idle = widgets.FloatSlider(value=0.5, min=0, max=1, description="unused")  # no callback: not timed
-    widgets.interactive_output(lambda k, n: seen.append((k, n)), {"k": slider, "n": dropdown})
-    seen.clear()
-    buf = io.StringIO()
-    with contextlib.redirect_stdout(buf):
-        exec(bench.PROBE, {})
-    probe = bench.parse_probe_output(buf.getvalue())
-    timed = {c["control"]: c for c in probe["controls"]}
-    assert "IntSlider k" in timed and "Dropdown n" in timed
-    assert not any(name.endswith("unused") for name in timed)
-    assert timed["IntSlider k"]["updates"] >= 10          # 12 values over [0, 40] on the step grid, minus the current
-    assert timed["Dropdown n"]["updates"] == 3            # from 2: to 1, back to 2, to 3
-    ks = {k for k, _ in seen}
-    assert ks <= set(range(0, 41, 2)) and 0 in ks and 40 in ks
-    assert slider.value == 6 and dropdown.value == 2 and idle.value == 0.5
-    assert probe["peak_mb"] > 10
-    for w in (slider, dropdown, idle):
-        w.close()
-
-
-# -- the book page ---------------------------------------------------------------------------
+def test_bench_panels_times_every_panel_of_a_chapter():
+    assert bench.chapter_module("03_rates") == "learnreg.figures.rates"
+    assert bench.chapter_module("07_cnn_regularizers") == "learnreg.figures.cnn_regularizers"
+    rows = bench.bench_panels("03_rates", n_updates=3)
+    assert [r["panel"] for r in rows] == ["rates"]
+    assert rows[0]["median_ms"] > 0 and rows[0]["updates"] == 3 and rows[0]["first_ms"] > 0
+    assert bench.bench_panels("99_nothing") == []
 
 
 def test_page_shows_every_budget_row_and_marks_misses():
@@ -242,10 +272,15 @@ def test_page_shows_every_budget_row_and_marks_misses():
                    cnn=[{"name": "cnn 1D denoising (implicit)", "seconds": 2.0, "steps": 100}])
     out = benchext._render(data, Path("bench.json"))
     tables = [n for n in out if isinstance(n, nodes.table)]
-    assert len(tables) == 4  # budgets, comparisons, CNN, notebooks
+    assert len(tables) == 5  # budgets, comparisons, SVD against n, CNN, notebooks
     budget_text = tables[0].astext()
-    assert budget_text.count("MISS") == 2 and budget_text.count("pass") == 5
-    assert "60 ×" in tables[1].astext()  # SVD: 30 s / 0.5 s, computed from the two times
+    assert budget_text.count("MISS") == 3 and budget_text.count("pass") == 8
+    assert "60 ×" in tables[1].astext()  # SVD: 3 s / 0.05 s, computed from the two times
+    scaling = tables[2].astext()
+    assert "16 ×" in scaling and "not run" in scaling  # 48 s / 3 s at n = 64; no dense SVD at 128
+    text = " ".join(n.astext() for n in out if isinstance(n, nodes.paragraph))
+    assert "blocked: time ∝ n^4.43 (fitted over n = 32, 64, 128)" in text
+    assert "dense: time ∝ n^5.32 (fitted over n = 32, 64)" in text
     assert any(isinstance(n, nodes.strong) and n.astext() == "MISS" for n in tables[0].findall(nodes.strong))
 
 
@@ -255,3 +290,30 @@ def test_page_without_a_benchmark_says_how_to_make_one():
     note = benchext._note(None).astext()
     assert "make bench" in note and "make book" in note
     assert "could not be used" in benchext._note("bad JSON").astext()
+
+
+def test_text_table_shows_the_svd_scaling_and_the_blocks():
+    from learnreg.operators import Radon
+    from learnreg.symmetry import block_table
+
+    blocks = block_table(Radon(8).svd(cache=False))
+    text = bench.format_table(_record(radon_svd_blocks=blocks, radon_svd_blocks_n=8))
+    assert "fitted growth (blocked, n >= 32): time ~ n^4.43" in text
+    assert "fitted growth (dense, n >= 32): time ~ n^5.32" in text
+    assert "   64          3         48     16.0        2.5         47       180" in text
+    assert "E2     E         16     24      16  0.254" in text  # 16 of the 63 singular values of Radon(8)
+
+
+def test_page_shows_the_block_table():
+    from docutils import nodes
+
+    from learnreg.book import benchext
+    from learnreg.operators import Radon
+    from learnreg.symmetry import block_table
+
+    blocks = block_table(Radon(8).svd(cache=False))
+    out = benchext._render(_record(radon_svd_blocks=blocks, radon_svd_blocks_n=8), Path("bench.json"))
+    assert any(isinstance(n, nodes.rubric) and n.astext() == "Symmetry blocks of the Radon transform at 8² pixels"
+               for n in out)
+    table = [n for n in out if isinstance(n, nodes.table)][-2]  # before the notebooks
+    assert "A1" in table.astext() and table.astext().count("E") >= 4

@@ -55,6 +55,7 @@ CHAPTERS_WITH_SLIDERS = (
     "notebooks/05_adversarial.html",
     "notebooks/06_frames.html",
     "notebooks/07_cnn_regularizers.html",
+    "notebooks/08_real_images.html",
 )
 
 
@@ -280,3 +281,122 @@ def test_a_built_page_with_its_frames_removed_fails_the_check(browser, tmp_path)
     assert not inspect_page(browser, intact).slider_problems  # the copy itself is fine
     report = inspect_page(browser, stripped)
     assert report.slider_problems and report.errors, "removing the frames went unnoticed"
+
+
+# --- sliders that feel continuous, and no dead controls (issue: vary noise and smoothness) --------
+
+#: Slider parameters that are noise levels (need >= 9 positions over >= 4 decades) and smoothness
+#: exponents (need >= 7 positions).
+NOISE_PARAMS = {"delta", "noise"}
+SMOOTHNESS_PARAMS = {"b", "c", "smoothness"}
+
+_SWEEP_SLIDERS = """async () => {
+  const out = [];
+  for (const root of Array.from(document.querySelectorAll("div.learnreg-slider"))) {
+    const img = root.querySelector("img.learnreg-slider-frame");
+    for (const input of Array.from(root.querySelectorAll("input.learnreg-slider-input"))) {
+      const original = input.value, max = parseInt(input.max, 10);
+      const steps = [];
+      let previous = null;
+      for (let i = 0; i <= max; i++) {
+        input.value = String(i);
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+        let ok = true;
+        try { await img.decode(); } catch (e) { ok = false; }
+        steps.push({ changed: previous === null || img.src !== previous, decodes: ok && img.naturalWidth > 0 });
+        previous = img.src;
+      }
+      input.value = original;
+      input.dispatchEvent(new Event("input", { bubbles: true }));
+      out.push({ slider: root.id, param: input.dataset.param, positions: max + 1,
+                 values: input.dataset.values ? JSON.parse(input.dataset.values) : null, steps: steps });
+    }
+  }
+  return out;
+}"""
+
+
+def slider_inventory(browser, path: Path) -> list[dict]:
+    """Every range input of every static slider on a page, moved through all its positions."""
+    page = browser.new_page()
+    try:
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        return page.evaluate(_SWEEP_SLIDERS)
+    finally:
+        page.close()
+
+
+def slider_problems(inputs: list[dict]) -> list[str]:
+    """What is wrong with a page's sliders: too few positions, too short a range, a step that changes nothing."""
+    import math
+
+    problems = []
+    for s in inputs:
+        where = f"{s['slider']} ({s['param']})"
+        if s["param"] in NOISE_PARAMS:
+            if s["positions"] < 9:
+                problems.append(f"{where}: a noise slider with {s['positions']} positions (at least 9)")
+            values = [v for v in (s["values"] or []) if v > 0]
+            if len(values) < 2 or math.log10(max(values) / min(values)) < 4 - 1e-9:
+                problems.append(f"{where}: a noise slider spanning less than 4 decades ({s['values']})")
+        if s["param"] in SMOOTHNESS_PARAMS and s["positions"] < 7:
+            problems.append(f"{where}: a smoothness slider with {s['positions']} positions (at least 7)")
+        for i, step in enumerate(s["steps"]):
+            if not step["decodes"]:
+                problems.append(f"{where}: position {i} shows no image")
+            if not step["changed"]:
+                problems.append(f"{where}: moving to position {i} did not change the image")
+    return problems
+
+
+def test_the_slider_check_catches_coarse_sliders_and_dead_steps():
+    coarse = [{"slider": "s", "param": "delta", "positions": 3, "values": [1e-3, 1e-2, 1e-1],
+               "steps": [{"changed": True, "decodes": True}, {"changed": False, "decodes": True},
+                         {"changed": True, "decodes": False}]},
+              {"slider": "s", "param": "b", "positions": 4, "values": [1, 2, 3, 4], "steps": []}]
+    problems = slider_problems(coarse)
+    assert any("3 positions" in p for p in problems) and any("4 decades" in p for p in problems)
+    assert any("smoothness slider with 4" in p for p in problems)
+    assert any("did not change" in p for p in problems) and any("shows no image" in p for p in problems)
+    fine = [{"slider": "s", "param": "delta", "positions": 9, "values": [10.0 ** -e for e in range(8, -1, -1)],
+             "steps": [{"changed": True, "decodes": True}] * 9}]
+    assert slider_problems(fine) == []
+
+
+def test_static_sliders_feel_continuous_and_every_step_changes_the_frame(browser):
+    pages = {p.relative_to(HTML).as_posix(): p for p in _built_pages()}
+    seen = {}
+    for name, path in pages.items():
+        if not name.startswith("notebooks/"):
+            continue
+        inputs = slider_inventory(browser, path)
+        assert not slider_problems(inputs), (name, slider_problems(inputs))
+        seen[name] = {s["param"] for s in inputs}
+    assert seen, "no chapter page was checked"
+    for chapter in ("notebooks/02_learned_spectral.html", "notebooks/03_rates.html"):
+        if chapter in seen:
+            assert {"delta", "b"} <= seen[chapter], (chapter, seen[chapter])
+
+
+def test_static_pages_show_no_dead_controls():
+    """A live panel shows one line in the static book; no ipywidgets view is left to render controls."""
+    dead = {}
+    for page in _built_pages():
+        text = page.read_text(encoding="utf-8")
+        views = text.count("application/vnd.jupyter.widget-view+json")
+        if views:
+            dead[page.relative_to(HTML).as_posix()] = views
+    assert not dead, f"pages with ipywidgets views (controls that do nothing without a kernel): {dead}"
+
+
+def test_chapter_pages_weigh_less_than_2_mb():
+    heavy = {}
+    for page in _built_pages():
+        if page.parent.name != "notebooks":
+            continue
+        text = page.read_text(encoding="utf-8")
+        images = {m for m in re.findall(r'src="\.\./(_images/[^"]+)"', text)}
+        size = len(text.encode("utf-8")) + sum((HTML / m).stat().st_size for m in images if (HTML / m).is_file())
+        if size > 2_000_000:
+            heavy[page.name] = size
+    assert not heavy, f"chapter pages (HTML and their images) over 2 MB: {heavy}"

@@ -10,7 +10,8 @@ For each case in :data:`CASES` the test
    renderer is active (no raw ``{prf:...}`` directive or ``{cite}`` role left in rendered markdown),
    runs all cells, and checks that no cell errored;
 3. finds the live panels (ipywidgets ``VBox`` with the CSS class ``learnreg-live-panel``; controls
-   and an ``ipywidgets.Image``), focuses the first slider of each, presses ArrowRight, and checks
+   and an ``ipywidgets.Image``), focuses the first slider of each, presses ArrowRight (or, for a
+   slider that ignores the arrow keys such as FloatLogSlider, clicks on its track), and checks
    that the panel's image changed (its bytes, not only its URL) and still decodes;
 4. checks that the browser console showed no error (the one kind allowed: see ``_CROSS_REFERENCE``);
 5. stops the server and its kernels through the REST API, and kills whatever is left of the
@@ -68,7 +69,7 @@ class Case:
 
 #: The notebooks the test runs. Chapter notebooks join as their live panels land, e.g.
 #: ``Case("notebooks/03_rates.ipynb", panels=1, run_timeout=300)``.
-CASES = [Case(SYNTHETIC, panels=1)]
+CASES = [Case(SYNTHETIC, panels=1), Case("notebooks/03_rates.ipynb", panels=1, run_timeout=300)]
 
 #: Console errors that are harmless to a reader. jupyterlab-myst renders one notebook at a time, so
 #: a reference to a label defined in another chapter (``{prf:ref}`prop-mse-filter```) cannot be
@@ -418,13 +419,22 @@ def _move_slider(page, panel, label: str, timeout: float) -> list[str]:
     if handle.count() == 0:
         return [f"{label}: no slider"]
     value = handle.get_attribute("aria-valuenow")
+    moved = "([h, v]) => h.getAttribute('aria-valuenow') !== v"
     handle.focus()
     page.keyboard.press("ArrowRight")
     try:
-        page.wait_for_function("([h, v]) => h.getAttribute('aria-valuenow') !== v",
-                               arg=[handle.element_handle(), value], timeout=5_000)
+        page.wait_for_function(moved, arg=[handle.element_handle(), value], timeout=5_000)
     except PlaywrightTimeout:
-        return [f"{label}: ArrowRight did not move the slider (value {value})"]
+        # ipywidgets' FloatLogSlider ignores the arrow keys; a reader clicks on its track instead
+        track = panel.locator(".noUi-target").first
+        box = track.bounding_box() if track.count() else None
+        if box is None:
+            return [f"{label}: ArrowRight did not move the slider (value {value}) and it has no track to click"]
+        track.click(position={"x": 0.8 * box["width"], "y": 0.5 * box["height"]})
+        try:
+            page.wait_for_function(moved, arg=[handle.element_handle(), value], timeout=5_000)
+        except PlaywrightTimeout:
+            return [f"{label}: neither ArrowRight nor a click on the track moved the slider (value {value})"]
     try:
         page.wait_for_function("([p, src]) => { const i = p.querySelector('img'); return i && i.src !== src; }",
                                arg=[panel.element_handle(), before["src"]], timeout=timeout * 1000)

@@ -214,4 +214,10 @@ def test_bad_input_raises_value_error(call):
 def test_dense_svd_size_guard():
     op = Radon(100)
     with pytest.raises(ValueError, match="too large"):
-        op.svd(cache=False)
+        op.svd(method="numerical", cache=False)
+
+
+def test_blocked_svd_size_guard():
+    """The largest symmetry block of Radon(130) has 130^2/4 = 4225 columns, beyond the limit of 4096."""
+    with pytest.raises(ValueError, match="4225 columns.*max_blocked_svd = 4096"):
+        Radon(130).svd(cache=False)

@@ -352,7 +352,7 @@ def pgd_attack(
     """
     if not isinstance(svd, SVD):
         raise ValueError(f"svd must be a learnreg.operators.SVD, got {type(svd).__name__}")
-    N, m = svd.U.shape[0], svd.V.shape[0]
+    N, m = svd.dim_x, svd.dim_y
     R = as_array(R, "R", ndim=2)
     if R.shape != (N, m):
         raise ValueError(f"R must have shape (N, m) = ({N}, {m}) to match the operator, got {R.shape}")

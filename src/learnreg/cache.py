@@ -36,7 +36,7 @@ from ._io import atomic_open
 __all__ = ["CACHE_FORMAT", "CacheWarning", "cache_dir", "cached_arrays", "cache_path"]
 
 #: Bump when the layout of cached entries changes; part of every key.
-CACHE_FORMAT = 2  # 2: repeated singular values in a canonical basis
+CACHE_FORMAT = 3  # 2: repeated singular values in a canonical basis; 3: Radon SVDs as symmetry-block factors
 
 
 class CacheWarning(UserWarning):

@@ -105,7 +105,7 @@ def _samples(value, name, width, width_name):
 
 def _pair(svd, Y, Y_prime, names=("Y", "Y_prime")):
     """Validate two sample arrays of measurements with identical shapes."""
-    m = svd.V.shape[0]
+    m = svd.dim_y
     Y = _samples(Y, names[0], m, "one measurement per row")
     Y_prime = as_array(Y_prime, names[1], ndim=2)
     if Y_prime.shape != Y.shape:
@@ -171,7 +171,7 @@ def empirical_denoiser(svd: SVD, X, Z, *, prox: bool = False) -> np.ndarray:
         Learn within the denoisers that are proximal maps (:math:`0\le d_k\le1`).
     """
     _check_svd(svd)
-    N = svd.U.shape[0]
+    N = svd.dim_x
     X = _samples(X, "X", N, "one image per row")
     Z = _samples(Z, "Z", N, "one image per row")
     if X.shape != Z.shape:
@@ -400,7 +400,7 @@ def pnp_proximal_gradient(
         svd = op
         forward = lambda x: svd.synthesis_y(svd.s * svd.coefficients_x(x))  # noqa: E731
         adjoint = lambda r: svd.synthesis_x(svd.s * svd.coefficients_y(r))  # noqa: E731
-        wx, N, m, s1, s_op = svd.weights_x, svd.U.shape[0], svd.V.shape[0], float(svd.s[0]), svd.s
+        wx, N, m, s1, s_op = svd.weights_x, svd.dim_x, svd.dim_y, float(svd.s[0]), svd.s
     else:
         raise ValueError(f"op must be a LinearOperator or an SVD, got {type(op).__name__}")
     if not callable(denoiser):
@@ -578,7 +578,7 @@ def sure_loss(svd: SVD, g, Y, Delta) -> float:
     """
     _check_svd(svd)
     g = check_sequence(g, "g", svd.rank)
-    Y = _samples(Y, "Y", svd.V.shape[0], "one measurement per row")
+    Y = _samples(Y, "Y", svd.dim_y, "one measurement per row")
     Delta = check_sequence(Delta, "Delta", svd.rank, nonnegative=True)
     cy = svd.coefficients_y(Y)
     s = svd.s
@@ -592,7 +592,7 @@ def empirical_sure_filter(svd: SVD, Y, Delta) -> np.ndarray:
     coefficient is negative. Where :math:`m_k=0` the coefficient is 0.
     """
     _check_svd(svd)
-    Y = _samples(Y, "Y", svd.V.shape[0], "one measurement per row")
+    Y = _samples(Y, "Y", svd.dim_y, "one measurement per row")
     Delta = check_sequence(Delta, "Delta", svd.rank, nonnegative=True)
     m = np.mean(svd.coefficients_y(Y) ** 2, axis=0)
     return np.where(m > 0, (m - Delta) / (svd.s * np.where(m > 0, m, 1.0)), 0.0)

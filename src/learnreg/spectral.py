@@ -333,7 +333,7 @@ def resolution_stability(
         "mse": empirical_filter(svd.coefficients_x(X_train), svd.coefficients_y(Y_train)),
     }
     AX = op.apply(X_test)
-    noise = eps * svd.V[:, -1]
+    noise = eps * svd.vectors_y(-1)[:, 0]
     errors, clean = {}, {}
     for name, g in filters.items():
         clean[name] = float(np.sqrt(np.mean(op.norm_x(apply_filter(svd, g, AX) - X_test) ** 2)))

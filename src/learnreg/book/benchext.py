@@ -8,6 +8,8 @@ the book need:
   GPU, as a free Binder instance): clean full build at most 5 min, cached rebuild
   at most 15 s, every notebook at most 60 s (the CNN chapter at most 3 min), peak
   memory of any notebook at most 2 GB, widget updates at most 50 ms (median);
+  the Radon SVD at 64² pixels at most 5 s, at 128² at most 2 min and 2 GB, and
+  chapter 1 with a cold SVD cache at most 20 s;
 * :func:`validate_bench`, which checks a benchmark record against the schema;
 * :func:`budget_rows`, which lists every budgeted measurement with its budget
   and a mark: ``pass``, ``MISS`` or ``not measured``;
@@ -22,7 +24,14 @@ Schema of ``bench.json`` (a JSON object; times in seconds, memory in MB)::
 
     clean_build_s, cached_build_s     number or null (null: not measured)
     fit_speed_ratio                   number or null: Adam time / closed-form time
-    svd_compute_s, svd_load_s         number or null: Radon SVD computed / loaded from the cache
+    svd_compute_s, svd_load_s         number or null: Radon SVD (64², the book's path) computed / loaded
+                                      from the cache
+    svd_128_compute_s, svd_128_peak_mb
+                                      number or null: Radon 128² SVD, time and peak memory (VmHWM) of
+                                      the process that computed it
+    ch1_cold_s                        number or null: chapter 1 executed with an empty SVD cache
+    radon_svd_scaling                 list of {n, blocked_s[, dense_s, cpu_s, dense_cpu_s, peak_mb]}: the
+                                      Radon SVD's cost against n (null or absent dense_s: not run)
     notebooks                         list of {name, seconds, peak_mb[, widget_ms]}
 
 Further keys (machine, comparisons, per-experiment timings) are optional and
@@ -48,6 +57,7 @@ __all__ = [
     "budget_status",
     "validate_bench",
     "budget_rows",
+    "growth_exponent",
     "load_bench",
     "setup",
 ]
@@ -60,10 +70,17 @@ BUDGETS = {
     "cnn_notebook_s": 180.0,
     "peak_mb": 2048.0,
     "widget_ms": 50.0,
+    "svd_64_s": 5.0,
+    "svd_128_s": 120.0,
+    "svd_128_peak_mb": 2048.0,
+    "ch1_cold_s": 20.0,
 }
 
-#: Keys every benchmark record must have.
-REQUIRED_KEYS = ("clean_build_s", "cached_build_s", "fit_speed_ratio", "svd_compute_s", "svd_load_s", "notebooks")
+#: Keys every benchmark record must have. The numbers (all but the two lists) may be null.
+REQUIRED_KEYS = ("clean_build_s", "cached_build_s", "fit_speed_ratio", "svd_compute_s", "svd_load_s",
+                 "svd_128_compute_s", "svd_128_peak_mb", "ch1_cold_s", "radon_svd_scaling", "notebooks")
+
+_LIST_KEYS = ("radon_svd_scaling", "notebooks")
 
 _NOTEBOOK_KEYS = ("name", "seconds", "peak_mb")
 
@@ -116,8 +133,23 @@ def validate_bench(data) -> dict:
     for key in REQUIRED_KEYS:
         if key not in data:
             raise ValueError(f"bench must have the key {key!r}")
-    for key in REQUIRED_KEYS[:-1]:
-        _check_optional_number(data, key)
+    for key in REQUIRED_KEYS:
+        if key not in _LIST_KEYS:
+            _check_optional_number(data, key)
+    scaling = data["radon_svd_scaling"]
+    if not isinstance(scaling, list):
+        raise ValueError(f"bench['radon_svd_scaling'] must be a list, got {type(scaling).__name__}")
+    for i, row in enumerate(scaling):
+        where = f"bench['radon_svd_scaling'][{i}]"
+        if not isinstance(row, dict):
+            raise ValueError(f"{where} must be an object, got {type(row).__name__}")
+        for key in ("n", "blocked_s"):
+            if key not in row:
+                raise ValueError(f"{where} must have the key {key!r}")
+        if isinstance(row["n"], bool) or not isinstance(row["n"], int) or row["n"] < 2:
+            raise ValueError(f"{where}['n'] must be an integer of at least 2, got {row['n']!r}")
+        for key in ("blocked_s", "dense_s", "peak_mb", "cpu_s", "dense_cpu_s"):
+            _check_optional_number(row, key, where)
     notebooks = data["notebooks"]
     if not isinstance(notebooks, list):
         raise ValueError(f"bench['notebooks'] must be a list, got {type(notebooks).__name__}")
@@ -168,6 +200,11 @@ def budget_rows(data) -> list[dict]:
 
     add("clean full build (all notebooks executed)", data["clean_build_s"], "s", BUDGETS["clean_build_s"])
     add("cached rebuild, nothing changed", data["cached_build_s"], "s", BUDGETS["cached_build_s"])
+    svd_64 = data["svd_compute_s"] if data.get("svd_n", 64) == 64 else None  # --quick measures 32²
+    add("Radon 64² SVD, computed (the book's path)", svd_64, "s", BUDGETS["svd_64_s"])
+    add("Radon 128² SVD, computed", data["svd_128_compute_s"], "s", BUDGETS["svd_128_s"])
+    add("Radon 128² SVD, peak memory", data["svd_128_peak_mb"], "MB", BUDGETS["svd_128_peak_mb"])
+    add("chapter 1 with an empty SVD cache", data["ch1_cold_s"], "s", BUDGETS["ch1_cold_s"])
     for nb in data["notebooks"]:
         add(f"{nb['name']}: execution time", nb["seconds"], "s", notebook_time_budget(nb["name"]))
         if nb.get("error"):
@@ -176,6 +213,34 @@ def budget_rows(data) -> list[dict]:
         if "widget_ms" in nb:
             add(f"{nb['name']}: widget update (median)", nb["widget_ms"], "ms", BUDGETS["widget_ms"])
     return rows
+
+
+def growth_exponent(rows, key: str, n_min: int = 32) -> float | None:
+    r"""Least-squares exponent :math:`p` of :math:`t \approx C n^p` over the rows with ``n >= n_min``.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Entries of ``radon_svd_scaling``.
+    key : str
+        ``'blocked_s'`` or ``'dense_s'``.
+    n_min : int
+        Smallest ``n`` in the fit (below it fixed costs dominate).
+
+    Returns
+    -------
+    float or None
+        None when fewer than two rows have a positive time for ``key``.
+    """
+    if key not in ("blocked_s", "dense_s"):
+        raise ValueError(f"key must be 'blocked_s' or 'dense_s', got {key!r}")
+    pts = [(r["n"], r[key]) for r in rows if r["n"] >= n_min and _is_number(r.get(key)) and r[key] > 0]
+    if len({n for n, _ in pts}) < 2:
+        return None
+    x = [math.log(n) for n, _ in pts]
+    y = [math.log(t) for _, t in pts]
+    mx, my = sum(x) / len(x), sum(y) / len(y)
+    return sum((a - mx) * (b - my) for a, b in zip(x, y)) / sum((a - mx) ** 2 for a in x)
 
 
 def load_bench(path) -> dict | None:
@@ -271,6 +336,39 @@ def _render(data: dict, path: Path) -> list:
         out.append(nodes.rubric(text="Comparisons (ratios of times measured in the same run)"))
         out.append(_table(["comparison", "ratio"], comp, [55, 45]))
 
+    scaling = data.get("radon_svd_scaling") or []
+    if scaling:
+        out.append(nodes.rubric(text="The Radon SVD against the resolution n (n × n pixels)"))
+        rows_ = []
+        for r in sorted(scaling, key=lambda r: r["n"]):
+            dense, blocked = r.get("dense_s"), r.get("blocked_s")
+            ratio = f"{_fmt(dense / blocked)} ×" if _is_number(dense) and _is_number(blocked) and blocked > 0 else ""
+            rows_.append([str(r["n"]), str(r["n"] ** 2), _fmt(blocked), _fmt(dense) if dense is not None else "not run",
+                          ratio, _fmt(r.get("cpu_s")), _fmt(r.get("dense_cpu_s")) if dense is not None else "",
+                          _fmt(r.get("peak_mb"))])
+        out.append(_table(["n", "pixels N", "blocked (s)", "dense (s)", "dense / blocked", "CPU, blocked (s)",
+                           "CPU, dense (s)", "blocked: peak (MB)"],
+                          rows_, [6, 9, 11, 11, 12, 13, 13, 14]))
+        fits = []
+        for key, label in (("blocked_s", "blocked"), ("dense_s", "dense")):
+            p = growth_exponent(scaling, key)
+            if p is not None:
+                used = sorted(r["n"] for r in scaling if r["n"] >= 32 and _is_number(r.get(key)))
+                fits.append(f"{label}: time ∝ n^{_fmt(p)} (fitted over n = {', '.join(map(str, used))})")
+        if fits:
+            out.append(nodes.paragraph(text="Fitted growth: " + "; ".join(fits) + ". Both SVDs cost O(n⁶) "
+                                            "(a dense SVD of an n² × n² matrix); the blocks divide the constant."))
+    blocks = data.get("radon_svd_blocks") or []
+    if blocks:
+        n_b = data.get("radon_svd_blocks_n", "?")
+        out.append(nodes.rubric(text=f"Symmetry blocks of the Radon transform at {n_b}² pixels"))
+        out.append(_table(
+            ["block", "irrep", "columns", "rows", "singular values", "share", "share of Σ s_k²", "of the leading 100"],
+            [[b["block"], b["irrep"], str(b["dim_x"]), str(b["dim_y"]), str(b["n_values"]), _fmt(b["share"]),
+              _fmt(b["energy_share"]), str(b["leading"])] for b in blocks],
+            [8, 8, 10, 10, 14, 10, 14, 16],
+        ))
+
     if data.get("cnn"):
         out.append(nodes.rubric(text="CNN regularizers: training time per experiment"))
         out.append(_table(["experiment", "Adam steps", "seconds"],
@@ -279,10 +377,10 @@ def _render(data: dict, path: Path) -> list:
     if data["notebooks"]:
         out.append(nodes.rubric(text="Notebooks"))
         out.append(_table(
-            ["notebook", "seconds", "peak memory (MB)", "widget update, median (ms)", "controls timed"],
+            ["notebook", "seconds", "peak memory (MB)", "widget update, median (ms)", "panels timed"],
             [[nb["name"], _fmt(nb["seconds"]), _fmt(nb["peak_mb"]),
               _fmt(nb["widget_ms"]) if "widget_ms" in nb else "no widget",
-              str(len(nb.get("widget_controls", []))) if "widget_ms" in nb else ""]
+              str(len(nb.get("widget_panels", []))) if "widget_ms" in nb else ""]
              for nb in data["notebooks"]],
             [30, 12, 18, 22, 14],
         ))

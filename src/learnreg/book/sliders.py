@@ -367,10 +367,14 @@ def static_slider(
     controls = []
     for r, name in enumerate(names):
         disp = html.escape(labels.get(name, name))
+        numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values[r])
+        data_values = html.escape(json.dumps(list(values[r])), quote=True) if numeric else ""
         controls.append(
             f'<label style="margin-right:1.5em;white-space:nowrap">{disp} '
             f'<input type="range" class="learnreg-slider-input" data-param="{name}" min="0" max="{shape[r] - 1}" '
-            f'step="1" value="{start[r]}" aria-label="{disp}" style="vertical-align:middle"></label>'
+            f'step="1" value="{start[r]}" aria-label="{disp}"'
+            + (f' data-values="{data_values}"' if numeric else "")
+            + ' style="vertical-align:middle"></label>'
         )
     w, h = size
     alt_first = f"{alt} ({frame_labels[first]})" if alt else frame_labels[first]
