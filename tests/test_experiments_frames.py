@@ -166,6 +166,14 @@ def test_a_pseudo_inverse_with_kappa_squared_fails_the_pinv_claim(monkeypatch):
     assert not _passed(ex.dfd_checks(make_rng(1), n=64, n_small=64).claims())["ch6-pinv"]
 
 
+def test_a_gram_matrix_without_the_grid_weight_fails_the_haar_bound(monkeypatch):
+    """Mutation: G_lm = sum_i v_l(t_i) v_m(t_i), without the weight h = 1/n of the inner product."""
+    kwargs = dict(ns=(32, 64, 128, 256), wavelets=("haar", "db4"))
+    assert _passed(ex.frame_bounds(**kwargs).claims())["ch6-frame-haar-bound"]
+    monkeypatch.setattr(WaveletVaguelette, "gram", lambda self: self.V.T @ self.V)
+    assert not _passed(ex.frame_bounds(**kwargs).claims())["ch6-frame-haar-bound"]
+
+
 def test_learned_linear_filters_off_by_ten_percent_fail_the_structure_claim(monkeypatch):
     """Mutation: the least-squares filters (SVD and linear DFD) learned 10 % too small: on Gaussian data the
     soft-threshold filter, which the mutation does not touch, then beats the SVD filter."""
