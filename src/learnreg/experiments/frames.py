@@ -339,8 +339,8 @@ class DFDChecks:
                   max(self.identity_error.values()), 0.0, 1e-12, kind="max", figure="fig-ch6-dfd",
                   verdict_only=True),
             Check("ch6-pinv",
-                  f"$A^+y=\\sum_l\\kappa_l^{{-1}}\\langle y,v_l\\rangle u_l$ equals the pseudo-inverse of the closed-form "
-                  f"SVD ($n={self.n}$, {names}; relative difference on random data)",
+                  f"$A^+y=\\sum_l\\kappa_l^{{-1}}\\langle y,v_l\\rangle u_l$ equals the pseudo-inverse of the "
+                  f"closed-form SVD ($n={self.n}$, {names}; relative difference on random data)",
                   max(self.pinv_error.values()), 0.0, 1e-10, kind="max", verdict_only=True),
         ]
         if "haar" in self.wavelets:
@@ -455,7 +455,8 @@ class FrameBoundsResult:
         return float(self.ratio[i, -1] / self.ratio[i, list(self.ns).index(n_from)])
 
     def table(self) -> str:
-        lines = ["frame-bound ratio B_F/A_F of the vaguelettes:", f"{'n':>6} " + " ".join(f"{w:>9}" for w in self.wavelets)]
+        lines = ["frame-bound ratio B_F/A_F of the vaguelettes:",
+                 f"{'n':>6} " + " ".join(f"{w:>9}" for w in self.wavelets)]
         for j, m in enumerate(self.ns):
             lines.append(f"{m:6d} " + " ".join(f"{self.ratio[i, j]:9.2f}" for i in range(len(self.wavelets))))
         alt = [w for w in FRAME_ALTERNATIVES if np.sum(_in(self.ns, w)) >= 3]
@@ -806,8 +807,8 @@ class Structure:
         n_sparse = self.sparse_deltas.size
         return [
             Check("ch6-gauss-nothing-beats-svd",
-                  "Gaussian data: no linear or soft-threshold DFD filter beats the learned SVD filter at any noise level "
-                  f"({len(self.wavelets)} wavelets; smallest paired z-score of (DFD $-$ SVD) $\\ge-3$)",
+                  "Gaussian data: no linear or soft-threshold DFD filter beats the learned SVD filter at any noise "
+                  f"level ({len(self.wavelets)} wavelets; smallest paired z-score of (DFD $-$ SVD) $\\ge-3$)",
                   self._z_min("gaussian", ("linear", "soft")), -3.0, 0.0, kind="min", figure="fig-ch6-structure"),
             Check("ch6-pwc-linear-not-better",
                   "Shift-invariant piecewise-constant data: no linear DFD filter beats the learned SVD filter at any "
@@ -820,8 +821,8 @@ class Structure:
                   "(SVD $-$ soft) $\\ge3$)",
                   self.soft_win_z, 3.0, 0.0, kind="min", figure="fig-ch6-structure"),
             Check("ch6-pwc-soft-clear",
-                  "Expected: the soft-threshold db4 DFD filter beats the learned SVD filter by a clear margin (MSE ratio "
-                  f"$\\ge{CLEAR_MARGIN:g}$) at every noise level of the rate window "
+                  "Expected: the soft-threshold db4 DFD filter beats the learned SVD filter by a clear margin (MSE "
+                  f"ratio $\\ge{CLEAR_MARGIN:g}$) at every noise level of the rate window "
                   f"$\\delta\\in{_tex_window(self.window)}$",
                   margin, CLEAR_MARGIN, 0.0, kind="min", type="expectation", figure="fig-ch6-structure"),
         ]
@@ -994,7 +995,8 @@ class Rates:
         for cls, m in (("gaussian", "linear"), ("gaussian", "soft"), ("piecewise", "svd"), ("piecewise", "linear")):
             out.append(Check(f"ch6-rate-{cls}-{m}",
                              f"{CLASS_NAMES[cls]} data, {self.wavelet}: the {METHOD_NAMES[m]} converges at the "
-                             f"rate $\\delta^{{1/2}}$ (fitted slope over $\\delta\\in{_tex_window(self.windows[cls])}$; "
+                             f"rate $\\delta^{{1/2}}$ (fitted slope over "
+                             f"$\\delta\\in{_tex_window(self.windows[cls])}$; "
                              "the tolerance $1/12$ excludes $2/3$)",
                              self.slopes[cls, m], 0.5, RATE_TOLERANCE, figure="fig-ch6-rates"))
         lo, hi = self.windows["piecewise"]
@@ -1077,8 +1079,8 @@ class Reconstructions:
     def claims(self) -> list[Check]:
         near = {m: v[0] for m, v in self.split.items()}
         return [Check("ch6-pwc-edges",
-                      f"Expected: at $\\delta={_tex(self.deltas[-1])}$ the soft-threshold {self.wavelet} DFD filter has a "
-                      "smaller error near jumps than the learned SVD filter (ratio of the near-jump errors)",
+                      f"Expected: at $\\delta={_tex(self.deltas[-1])}$ the soft-threshold {self.wavelet} DFD filter "
+                      "has a smaller error near jumps than the learned SVD filter (ratio of the near-jump errors)",
                       near["soft"] / near["svd"], 1.0, 0.0, kind="max", type="expectation",
                       figure="fig-ch6-reconstructions")]
 

@@ -196,8 +196,8 @@ class DenoiserProx:
                   self.z_max, 0.0, Z_MAX, kind="max", figure="fig-ch4-denoiser"),
             Check("ch4-prox-bruteforce",
                   "The learned denoiser equals the prox of its explicit regularizer $\\hat J$: "
-                  "$\\|\\hat Dz - \\arg\\min_x \\frac12\\|x-z\\|^2+\\hat J(x)\\|/\\|z\\|$, the minimiser found by a dense "
-                  "linear solve on the grid",
+                  "$\\|\\hat Dz - \\arg\\min_x \\frac12\\|x-z\\|^2+\\hat J(x)\\|/\\|z\\|$, the minimiser found by a "
+                  "dense linear solve on the grid",
                   self.prox_error, 0.0, 1e-10, kind="max", figure="fig-ch4-denoiser", verdict_only=True),
         ]
 
@@ -329,21 +329,21 @@ class PnP:
         g1, g2 = self.steps[0], self.steps[-1]
         return [
             Check("ch4-var-equals-mse",
-                  "With the denoiser trained at $\\tau=\\Delta$, the minimiser of $\\frac12\\|Ax-y\\|^2+J(x)$, found by a "
-                  "dense linear solve of its normal equations with the operator's matrix, equals the MSE-filter "
+                  "With the denoiser trained at $\\tau=\\Delta$, the minimiser of $\\frac12\\|Ax-y\\|^2+J(x)$, found "
+                  "by a dense linear solve of its normal equations with the operator's matrix, equals the MSE-filter "
                   "reconstruction $R_{g^{\\rm MSE}}y$ (relative distance)",
                   self.dense_error, 0.0, 1e-10, kind="max", figure="fig-ch4-pnp", verdict_only=True),
             Check("ch4-pnp-fixed-point",
-                  f"PnP with the learned denoiser and step $\\gamma={g1:g}$, iterated until $\\rho^t=10^{{-12}}$, reaches "
-                  "the closed-form minimiser of $\\frac12\\|Ax-y\\|^2+\\hat J(x)$ (relative distance)",
+                  f"PnP with the learned denoiser and step $\\gamma={g1:g}$, iterated until $\\rho^t=10^{{-12}}$, "
+                  "reaches the closed-form minimiser of $\\frac12\\|Ax-y\\|^2+\\hat J(x)$ (relative distance)",
                   self.final[g1], 0.0, 1e-10, kind="max", figure="fig-ch4-pnp", verdict_only=True),
             Check("ch4-pnp-step",
                   f"PnP with step $\\gamma={g2:g}$ converges to the closed-form minimiser of "
                   f"$\\frac12\\|Ax-y\\|^2+\\hat J(x)/{g2:g}$ (relative distance)",
                   self.final[g2], 0.0, 1e-10, kind="max", figure="fig-ch4-pnp", verdict_only=True),
             Check("ch4-pnp-rate",
-                  "PnP distances obey $\\|x^t-x^*\\|\\le\\rho^t\\|x^0-x^*\\|$ with $\\rho=\\max_k|d_k(1-\\gamma s_k^2)|$ "
-                  f"(largest ratio over $t$, $\\gamma={g1:g}$)",
+                  "PnP distances obey $\\|x^t-x^*\\|\\le\\rho^t\\|x^0-x^*\\|$ with $\\rho=\\max_k|d_k(1-\\gamma "
+                  f"s_k^2)|$ (largest ratio over $t$, $\\gamma={g1:g}$)",
                   self.bound_ratio[g1], 1.0, 1e-9, kind="max", figure="fig-ch4-pnp"),
         ]
 
@@ -537,8 +537,8 @@ class PostProcessing:
         for b, v, p in zip(self.bs, self.slopes(), self.predicted):
             if p > 0:
                 out.append(Check(f"ch4-post-growth-b{b:g}",
-                                 f"$D\\circ A^+$ (white-noise denoiser), $a={self.a:g}$, $b={b:g}$: the risk grows like "
-                                 f"$r^{{2(a-b)+1}}=r^{{{p:g}}}$ (fitted exponent over {window})",
+                                 f"$D\\circ A^+$ (white-noise denoiser), $a={self.a:g}$, $b={b:g}$: the risk grows "
+                                 f"like $r^{{2(a-b)+1}}=r^{{{p:g}}}$ (fitted exponent over {window})",
                                  v, p, 0.05, figure="fig-ch4-post"))
             else:
                 out.append(Check(f"ch4-post-bounded-b{b:g}",
@@ -858,8 +858,8 @@ class SelfSupervised:
         slopes, ratio, K = self.slopes(), self.constant_ratio, int(self.Ks[-1])
         return [
             Check("ch4-self-closed",
-                  f"Self-supervised: the closed-form minimiser (the MSE filter) agrees with the empirical minimiser from "
-                  f"$K={K}$ pairs $(y,y')$ within sampling error (largest standardised deviation $|z_k|$, exactly "
+                  "Self-supervised: the closed-form minimiser (the MSE filter) agrees with the empirical minimiser "
+                  f"from $K={K}$ pairs $(y,y')$ within sampling error (largest standardised deviation $|z_k|$, exactly "
                   "$N(0,1)$ given the data)",
                   float(np.max(np.abs(self.z_self))), 0.0, Z_MAX, kind="max", figure="fig-ch4-self"),
             Check("ch4-sure-closed",

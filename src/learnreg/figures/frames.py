@@ -32,7 +32,8 @@ def dfd(res: ex.DFDChecks) -> Figure:
     ax = axes[0, 0]
     ax.loglog(np.arange(1, res.s.size + 1), res.s, color=PALETTE[6], lw=1.2, label="$s_k$ (SVD)")
     for w in res.wavelets:
-        ax.loglog(np.arange(1, res.kappa[w].size + 1), res.kappa[w], color=_colour(w), lw=1.6, label=rf"$\kappa_l$, {w}")
+        ax.loglog(np.arange(1, res.kappa[w].size + 1), res.kappa[w], color=_colour(w), lw=1.6,
+                  label=rf"$\kappa_l$, {w}")
     ax.set(xlabel="index $k$ or $l$ (scale $j$ starts at $l = 2^j$)", ylabel="value",
            title=f"quasi-singular values, n = {res.n}")
     ax.legend(fontsize=8)

@@ -171,7 +171,8 @@ def all_filters(res: ex.AllFilters) -> Figure:
         ax1.semilogx(k, res.s * g, label=name.replace("tau", r"$\tau$").replace("Delta", r"$\Delta$")
                      .replace("A^+", "$A^+$"), **kw)
         ax2.loglog(k, ex.explaining_alpha(res.s, g, res.closed[res.reduces_to[name]]), **kw)
-    ax1.set(xlabel="$k$", ylabel="filter factor $s_k g_k$", ylim=(-0.2, 1.2), title="learned filters (lines: closed forms)")
+    ax1.set(xlabel="$k$", ylabel="filter factor $s_k g_k$", ylim=(-0.2, 1.2),
+            title="learned filters (lines: closed forms)")
     ax2.set(xlabel="$k$", ylabel=r"$\alpha_k = s_k/g_k - s_k^2$", ylim=(1e-9, 1e4),
             title=r"explaining parameters: $\Delta/\Pi_k$ and $s_k^2\tau/\Pi_k$")
     fig.legend(*ax1.get_legend_handles_labels(), loc="outside lower center", ncol=2, fontsize=8.5)
