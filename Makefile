@@ -44,18 +44,27 @@ $(STAMP): pyproject.toml requirements-lock.txt
 # dropped whenever the package sources change.
 SRC_HASH = $(shell cat $$(find src -name '*.py' -type f | LC_ALL=C sort) pyproject.toml | sha256sum | cut -c1-16)
 
+# The notebooks are executed by scripts/execute_book.py (JOBS kernels at a time, IPC transport,
+# the cell timeout of _config.yml; see learnreg.book.execution for why) into jupyter-book's
+# execution cache; jupyter-book then finds every notebook cached.
+JOBS ?= 2
+# The per-cell timeout, from _config.yml (execute: timeout:), for nbval as for the book.
+CELL_TIMEOUT := $(shell sed -n 's/^  timeout: *\([0-9][0-9]*\).*/\1/p' _config.yml)
+
 book: $(STAMP)
 	@mkdir -p _build
 	@if [ "$$(cat _build/.src-hash 2>/dev/null)" != "$(SRC_HASH)" ]; then \
 	  echo "package sources changed: clearing the notebook execution cache"; \
 	  rm -rf _build/.jupyter_cache _build/jupyter_execute _build/claims; \
 	fi
+	$(BIN)/python scripts/execute_book.py --jobs $(JOBS)
 	$(BIN)/jupyter-book build . -W --keep-going
 	@echo "$(SRC_HASH)" > _build/.src-hash
 	@echo "book built: open _build/html/index.html"
 
+# Under the machine-noise guard (tests/noise_guard.py, applied by tests/conftest.py).
 test: $(STAMP)
-	$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg
+	$(BIN)/python -m pytest --nbval --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout $(CELL_TIMEOUT)
 
 # JupyterLab from .venv, with jupyterlab-myst so that propositions, proofs and citations render.
 # Further options go in LAB_ARGS, e.g.  make lab LAB_ARGS="--no-browser --port=8890"

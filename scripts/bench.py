@@ -14,12 +14,20 @@ to the budgets (see :mod:`learnreg.book.benchext`, which also defines the schema
 What is measured, and how
 -------------------------
 clean_build_s
-    ``jupyter-book build . --path-output <tmp> -W --keep-going`` into a fresh
-    temporary folder with an empty SVD cache (``$LEARNREG_CACHE_DIR``) and a
-    private claims folder, so the user's ``_build`` and caches are not touched.
-    This is what a fresh clone costs (the package install aside).
+    What ``make book`` does, into a fresh temporary folder with an empty SVD
+    cache (``$LEARNREG_CACHE_DIR``) and a private claims folder, so the user's
+    ``_build`` and caches are not touched: ``scripts/execute_book.py --jobs 2``
+    (two kernels at a time) into that folder's execution cache, then
+    ``jupyter-book build . --path-output <tmp> -W --keep-going``. This is what a
+    fresh clone costs (the package install aside). ``clean_build_parts`` splits
+    it into notebook execution and Sphinx.
+clean_build_serial_s, parallel_build_gain
+    The same clean build with one kernel at a time (``--jobs 1``), in another
+    fresh folder, and the ratio serial / parallel (above 1: two at a time is
+    faster). ``make book`` executes two at a time because of this gain.
 cached_build_s
-    The same command again, nothing changed (jupyter-cache serves every notebook).
+    ``make book``'s two commands again, nothing changed (jupyter-cache serves
+    every notebook).
 notebooks
     Every notebook of ``_toc.yml`` runs in a fresh kernel (nbclient), in its own
     folder, as the book runs it. ``seconds``: kernel start to the end of the last
@@ -266,15 +274,15 @@ def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
 
-def run_notebook(path: Path, timeout: int = 600) -> dict:
-    """Execute one notebook in a fresh kernel, then the probe; return its record."""
+def run_notebook(path: Path, timeout: int | None = None) -> dict:
+    """Execute one notebook in a fresh kernel (as ``make book`` does), then the probe; return its record."""
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
+    from learnreg.book.execution import book_timeout, notebook_client
+
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
+    client = notebook_client(nb, path.parent, timeout or book_timeout(ROOT))
     client.reset_execution_trackers()
     error = None
     t0 = time.perf_counter()
@@ -293,27 +301,50 @@ def run_notebook(path: Path, timeout: int = 600) -> dict:
 
 
 def bench_builds(tmp: Path, toc: Path | None = None) -> dict:
-    """Clean build into ``tmp`` (empty caches), then a cached rebuild of the same folder."""
+    """Clean builds as ``make book`` runs them, two kernels at a time and one at a time, then a cached rebuild."""
     jb = Path(sys.executable).parent / "jupyter-book"
-    cmd = [str(jb if jb.exists() else "jupyter-book"), "build", str(ROOT), "--path-output", str(tmp),
-           "-W", "--keep-going"]
-    if toc is not None:
-        cmd += ["--toc", str(toc)]
-    env = dict(os.environ, LEARNREG_CLAIMS_DIR=str(tmp / "_build" / "claims"),
-               LEARNREG_CACHE_DIR=str(tmp / "svd-cache"))
-    env.pop("LEARNREG_BENCH_JSON", None)
-    out = {}
-    for label in ("clean", "cached"):
-        log(f"{label} book build into a temporary folder")
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        dt = time.perf_counter() - t0
-        (tmp / f"build-{label}.log").write_text(proc.stdout, encoding="utf-8")
-        out[f"{label}_build_s"] = round(dt, 2)
-        out[f"{label}_build_ok"] = proc.returncode == 0
-        log(f"{label} build: {dt:.1f} s, exit code {proc.returncode}")
-        if proc.returncode != 0:
-            print("\n".join(proc.stdout.splitlines()[-25:]))
+    out: dict = {"clean_build_parts": {}}
+    # two at a time first: whatever the first build warms up (the OS file cache) then favours the serial one
+    for jobs, label in ((2, "clean"), (1, "serial")):
+        folder = tmp / f"build-{jobs}"
+        folder.mkdir(parents=True, exist_ok=True)
+        execute = [sys.executable, str(ROOT / "scripts" / "execute_book.py"), "--jobs", str(jobs),
+                   "--cache", str(folder / "_build" / ".jupyter_cache")]
+        build = [str(jb if jb.exists() else "jupyter-book"), "build", str(ROOT), "--path-output", str(folder),
+                 "-W", "--keep-going"]
+        if toc is not None:
+            execute += ["--toc", str(toc)]
+            build += ["--toc", str(toc)]
+        env = dict(os.environ, LEARNREG_CLAIMS_DIR=str(folder / "_build" / "claims"),
+                   LEARNREG_CACHE_DIR=str(folder / "svd-cache"))
+        env.pop("LEARNREG_BENCH_JSON", None)
+        runs = [(label, jobs)] + ([("cached", jobs)] if jobs == 2 else [])
+        for what, _ in runs:
+            log(f"{what} book build ({jobs} kernel(s) at a time) into a temporary folder")
+            parts, ok, logs = {}, True, []
+            for name, cmd in (("execute_s", execute), ("sphinx_s", build)):
+                t0 = time.perf_counter()
+                proc = subprocess.run(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                      text=True)
+                parts[name] = round(time.perf_counter() - t0, 2)
+                logs.append(proc.stdout)
+                if proc.returncode != 0:
+                    ok = False
+                    print("\n".join(proc.stdout.splitlines()[-25:]))
+                    break
+            (tmp / f"build-{what}.log").write_text("\n".join(logs), encoding="utf-8")
+            total = round(sum(parts.values()), 2)
+            key = {"serial": "clean_build_serial_s", "clean": "clean_build_s", "cached": "cached_build_s"}[what]
+            out[key] = total
+            out[key[:-2] + "_ok"] = ok
+            if what != "cached":
+                out["clean_build_parts"][f"jobs_{jobs}"] = parts
+            log(f"{what} build: {total:.1f} s ({', '.join(f'{k} {v:.1f}' for k, v in parts.items())}), "
+                f"{'ok' if ok else 'FAILED'}")
+    if out.get("clean_build_serial_s") and out.get("clean_build_s") and out.get("clean_build_ok") \
+            and out.get("clean_build_serial_ok"):
+        out["parallel_build_gain"] = round(out["clean_build_serial_s"] / out["clean_build_s"], 2)
+    os.environ["LEARNREG_CACHE_DIR"] = str(tmp / "build-2" / "svd-cache")  # warm after the clean build
     return out
 
 
@@ -493,7 +524,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.only_svd and (not args.quick or args.with_builds):
             data.update(bench_builds(tmp, args.toc))
-            os.environ["LEARNREG_CACHE_DIR"] = str(tmp / "svd-cache")  # warm after the clean build
             if args.toc is not None:
                 data["toc"] = args.toc.name
 

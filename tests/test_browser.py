@@ -5,8 +5,10 @@ Checks, on the built pages in ``_build/html``:
 * the static sliders respond: moving a range input swaps the image for a
   different frame that decodes, and the label shows the new parameter values;
 * the math is typeset (every Sphinx math element holds a MathJax ``mjx-container``);
-* no page logs a JavaScript error, apart from the two harmless ones every
-  Jupyter Book 1 page logs (a THEBE_JS_URL redeclaration and a missing favicon).
+* no page logs a JavaScript error, apart from the harmless ones every
+  Jupyter Book 1 page logs (a THEBE_JS_URL redeclaration and a missing favicon);
+* the widget manager's MathJax 2 call ``MathJax.Hub.Queue`` typesets under
+  MathJax 3 through ``book/assets/widget-mathjax.js`` (and throws without it).
 
 The same check function is run on a page whose slider frames were removed,
 and must report the failure, so a broken slider cannot pass unnoticed.
@@ -22,6 +24,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,11 +43,6 @@ HARMLESS = (
     re.compile(r"favicon"),
     re.compile(r"^Got invalid theme mode: \. Resetting to auto\.$"),
 )
-
-#: The vendored widget manager (@jupyter-widgets/html-manager 1.0.15) typesets Output widgets with
-#: the MathJax 2 call MathJax.Hub.Queue, which MathJax 3 does not have. The panel still renders
-#: (its outputs hold no math); only this error, thrown from the widget manager, is allowed.
-WIDGET_MANAGER_MATHJAX2 = re.compile(r"Cannot read properties of undefined \(reading 'Queue'\)")
 
 #: Chapters whose main interactive figure has a static slider.
 CHAPTERS_WITH_SLIDERS = (
@@ -130,10 +128,7 @@ def inspect_page(browser, path: Path) -> PageReport:
 
     page.on("console", on_console)
     def on_pageerror(exc):
-        stack = getattr(exc, "stack", "") or ""
         if _harmless(str(exc)):
-            return
-        if WIDGET_MANAGER_MATHJAX2.search(str(exc)) and "_static/widgets/embed.js" in stack:
             return
         report.errors.append(str(exc))
 
@@ -234,6 +229,60 @@ def test_the_check_fails_when_the_frames_are_removed(browser, tmp_path):
     assert report.sliders == 1
     assert any("missing" in e for e in report.errors), report.errors
     assert any("did not change the image" in p for p in report.slider_problems), report.slider_problems
+
+
+# --- the widget manager's MathJax 2 call under MathJax 3 (needs only the browser) ---------------
+
+ASSETS = ROOT / "book" / "assets"
+
+#: What the vendored embed.js does to typeset a widget's output (its function `typeset`).
+_WIDGET_TYPESET = """async (id) => {
+  const el = document.getElementById(id);
+  if (window.MathJax !== undefined) { await MathJax.Hub.Queue(["Typeset", MathJax.Hub, el]); }
+  return el.querySelectorAll("mjx-container").length;
+}"""
+
+
+def _mathjax_page(tmp_path: Path, shim: bool) -> Path:
+    page = tmp_path / ("with-shim.html" if shim else "without-shim.html")
+    shim_tag = f'<script src="{(ASSETS / "widget-mathjax.js").as_uri()}"></script>' if shim else ""
+    page.write_text(
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>t</title>"
+        "<script>window.MathJax = {options: {processHtmlClass: 'math'}};</script>" + shim_tag +
+        f'<script defer src="{(ASSETS / "mathjax" / "tex-mml-chtml.js").as_uri()}"></script>'
+        "</head><body><p class='math'>\\(a^2\\)</p></body></html>", encoding="utf-8")
+    return page
+
+
+def test_the_widget_managers_mathjax2_call_typesets_under_mathjax3(browser, tmp_path):
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        page.goto(_mathjax_page(tmp_path, shim=True).as_uri(), wait_until="load")
+        # before MathJax 3 has started, the call is harmless (MathJax then typesets the whole page)
+        page.evaluate("() => MathJax.Hub.Queue(['Typeset', MathJax.Hub, document.body])")
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("() => MathJax.startup.promise")
+        page.evaluate("() => { const d = document.createElement('div'); d.id = 'out';"
+                      " d.className = 'math'; d.textContent = '\\\\(x_k^2\\\\)'; document.body.appendChild(d); }")
+        assert page.evaluate(_WIDGET_TYPESET, "out") == 1
+        assert page.evaluate("() => Object.keys(MathJax).includes('Hub')") is False  # invisible to MathJax's config
+    finally:
+        page.close()
+    assert not errors, errors
+
+
+def test_without_the_shim_the_widget_managers_call_throws_under_mathjax3(browser, tmp_path):
+    page = browser.new_page()
+    try:
+        page.goto(_mathjax_page(tmp_path, shim=False).as_uri(), wait_until="load")
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("() => { const d = document.createElement('div'); d.id = 'out'; document.body.appendChild(d); }")
+        with pytest.raises(Exception, match="reading 'Queue'"):
+            page.evaluate(_WIDGET_TYPESET, "out")
+    finally:
+        page.close()
 
 
 # --- the built book ---------------------------------------------------------------------------
@@ -400,3 +449,41 @@ def test_chapter_pages_weigh_less_than_2_mb():
         if size > 2_000_000:
             heavy[page.name] = size
     assert not heavy, f"chapter pages (HTML and their images) over 2 MB: {heavy}"
+# --- what a run without a browser reports ----------------------------------------------------
+
+
+class _Reporter:
+    def __init__(self, skipped):
+        self.stats = {"skipped": skipped}
+        self.lines = []
+
+    def write_line(self, line, **markup):
+        self.lines.append(line)
+
+
+class _Report:
+    def __init__(self, nodeid, reason):
+        self.nodeid = nodeid
+        self.longrepr = (nodeid.split("::")[0], 1, f"Skipped: {reason}")
+
+
+def test_the_summary_says_in_one_line_that_the_browser_tests_were_skipped():
+    import conftest
+
+    reporter = _Reporter([_Report("tests/test_browser.py::test_a", "no Chromium at /x (apt-get install chromium)"),
+                          _Report("tests/test_browser.py::test_b", "no Chromium at /x (apt-get install chromium)"),
+                          _Report("tests/test_repository.py::test_c", "the book has not been built")])
+    conftest.pytest_terminal_summary(reporter, 0, None)
+    said = [line for line in reporter.lines if line.startswith("BROWSER TESTS SKIPPED")]
+    assert said == ["BROWSER TESTS SKIPPED: 2 browser test(s) did not run (no Chromium at /x (apt-get install "
+                    "chromium)); the built pages were not checked in a browser (LEARNREG_REQUIRE_BUILD=1 makes "
+                    "this a failure)"]
+    quiet = _Reporter([_Report("tests/test_repository.py::test_c", "the book has not been built")])
+    conftest.pytest_terminal_summary(quiet, 0, None)
+    assert not [line for line in quiet.lines if "BROWSER" in line]
+
+
+def test_a_missing_browser_fails_when_it_is_required(monkeypatch):
+    monkeypatch.setattr(sys.modules[__name__], "REQUIRED", True)
+    with pytest.raises(pytest.fail.Exception, match="no Chromium"):
+        _skip_or_fail("no Chromium at /x")

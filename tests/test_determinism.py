@@ -227,18 +227,18 @@ def _text_outputs(nb, sanitizers):
 
 
 def test_cheapest_notebook_twice_gives_identical_text_outputs(tmp_path, monkeypatch):
-    nbformat = pytest.importorskip("nbformat")
-    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("nbclient")
+    from learnreg.book.execution import book_timeout, execute_notebooks
+
     monkeypatch.setenv("LEARNREG_CLAIMS_DIR", str(tmp_path / "claims"))
     monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")
     sanitizers = _sanitizers()
     runs = []
     for _ in range(2):
-        nb = nbformat.read(CHEAP_NOTEBOOK, as_version=4)
-        nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                resources={"metadata": {"path": str(CHEAP_NOTEBOOK.parent)}}).execute()
-        runs.append(_text_outputs(nb, sanitizers))
+        (result,) = execute_notebooks([CHEAP_NOTEBOOK], timeout=book_timeout(ROOT))   # as `make book` runs it
+        assert result.ok, result.error
+        runs.append(_text_outputs(result.nb, sanitizers))
     assert len(runs[0]) > 10, "the notebook should print its key numbers"
     for a, b in zip(runs[0], runs[1]):
         assert a == b, f"cell {a[0]} differs between two executions"

@@ -103,6 +103,40 @@ def test_singular_functions_agree_across_resolutions():
     assert "change" in res.table()
 
 
+@pytest.mark.parametrize("n", [8, 16])
+def test_the_radon_spectrum_by_blocks_matches_the_dense_svd(n, tmp_path, monkeypatch):
+    """Singular values from the blocks' Gram eigenvalues, leading u_k from Lanczos, against dense LAPACK."""
+    monkeypatch.setenv("LEARNREG_CACHE_DIR", str(tmp_path))
+    spectrum = ex.radon_spectrum(n)
+    dense = Radon(n).svd(method="numerical", cache=False)
+    assert spectrum.s.size == dense.rank  # n = 8 has one null vector
+    np.testing.assert_allclose(spectrum.s, dense.s, rtol=0, atol=1e-12 * dense.s[0])
+    assert spectrum.u.shape == (ex.RADON_LEADING, n * n)
+    assert spectrum.blocks[1:3] == ("E1", "E2") and not spectrum.simple(2) and spectrum.simple(1)
+    for k in range(1, ex.RADON_LEADING + 1):
+        if spectrum.simple(k):  # a simple value fixes u_k up to the sign, which both choose the same way
+            np.testing.assert_allclose(spectrum.u[k - 1], dense.U[:, k - 1], rtol=0, atol=1e-10)
+    assert np.array_equal(ex.radon_spectrum(n).s, spectrum.s)  # read back from the cache
+
+
+def test_chapter_one_never_forms_the_dense_radon_singular_vectors(monkeypatch):
+    """At n = 128 the dense U of the Radon SVD would take 2 GB: the spectrum and the consistency check do without."""
+    from learnreg import operators
+
+    monkeypatch.setattr(operators, "MAX_DENSE_BYTES", 0)  # any dense U or V of a factored SVD now raises
+    monkeypatch.setattr(Radon, "svd", lambda self, **kw: pytest.fail("the Radon SVD was computed"))
+    ex.spectral_decay(n_integration=256, n_convolution=64, radon_ns=(8, 16))
+    ex.resolution_consistency(n_coarse=16, n_fine=64, radon_ns=(8, 16), radon_functions=(1, 4))
+
+
+def test_a_spectrum_that_counts_the_double_values_once_fails_against_the_dense_svd(tmp_path, monkeypatch):
+    """Mutation: the E2 block forgotten, so each double singular value of the quarter turn is counted once."""
+    monkeypatch.setenv("LEARNREG_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(ex, "BLOCKS", ex.BLOCKS[:5])
+    spectrum = ex.radon_spectrum(8)
+    assert spectrum.s.size < 64 and spectrum.s[1] != spectrum.s[2]
+
+
 def test_white_noise_through_the_pseudo_inverse_grows_like_n_to_three_halves():
     res = ex.pinv_noise(make_rng(3), ns=(32, 64, 128, 256, 512), n_samples=400, n_picard=64, sum_ns=(7, 64))
     assert res.growth_se < 0.0025
@@ -163,6 +197,10 @@ def test_the_panel_draws_every_operator_and_clamps_k(monkeypatch):
     lambda: ex.pinv_noise(make_rng(0), ns=(16, 32)),
     lambda: ex.pinv_noise(make_rng(0), n_samples=1),
     lambda: ex.singular_values("radon"),
+    lambda: ex.radon_spectrum(10),  # 15 detector bins: rays along pixel edges break the mirror symmetry
+    lambda: ex.radon_spectrum(8, leading=0),
+    lambda: ex.resolution_consistency(n_coarse=16, n_fine=64, radon_ns=(8, 16), radon_functions=(2,)),  # s_2 = s_3
+    lambda: ex.resolution_consistency(radon_functions=(ex.RADON_LEADING + 1,)),
 ])
 def test_bad_input_raises_value_error(call):
     with pytest.raises(ValueError):

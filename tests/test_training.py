@@ -41,13 +41,13 @@ def test_stop_criterion_ends_training():
     assert res.stopped_early and res.n_steps == 7 and res.losses.shape == (7,)
 
 
-def test_fit_speed_ratio_reaches_target_risk():
+def test_fit_speed_ratio_trains_adam_to_the_target_risk():
+    """What is compared is fixed by numbers: Adam reaches the closed form's test risk + 1 %.
+    The times themselves are measured by `make bench`, not asserted here."""
     (s, Pi, Delta), _ = _data()
     t = fit_speed_ratio(s, Pi, Delta, 300, make_rng(2), repeats=1)
-    assert t.reached
+    assert t.reached and 1 < t.n_steps < 20000
     assert t.risk_gradient <= 1.01 * t.risk_closed_form
-    assert t.closed_form_seconds > 0 and t.gradient_seconds > 0
-    assert t.ratio == pytest.approx(t.gradient_seconds / t.closed_form_seconds)
 
 
 def test_bad_input_raises():

@@ -822,8 +822,8 @@ class Integration(_Grid1D):
     Examples
     --------
     >>> A = Integration(100)
-    >>> round(A.norm() * 0.5 * np.pi, 3)
-    1.0
+    >>> round(A.norm() * 0.5 * np.pi, 3)   # s_1 (pi/2) = 1 + 1/(2n) + O(1/n^2)
+    1.005
     """
 
     name = "integration"

@@ -23,6 +23,8 @@ the book need:
 Schema of ``bench.json`` (a JSON object; times in seconds, memory in MB)::
 
     clean_build_s, cached_build_s     number or null (null: not measured)
+    clean_build_serial_s              optional: the clean build with one kernel at a time
+    parallel_build_gain               optional: clean_build_serial_s / clean_build_s
     fit_speed_ratio                   number or null: Adam time / closed-form time
     svd_compute_s, svd_load_s         number or null: Radon SVD (64², the book's path) computed / loaded
                                       from the cache
@@ -84,6 +86,9 @@ _LIST_KEYS = ("radon_svd_scaling", "notebooks")
 
 _NOTEBOOK_KEYS = ("name", "seconds", "peak_mb")
 
+#: Optional keys that, when present, must be finite non-negative numbers (or null).
+_OPTIONAL_NUMBERS = ("clean_build_serial_s", "parallel_build_gain")
+
 
 def notebook_time_budget(name: str) -> float:
     """Execution-time budget of a notebook in seconds: 180 for the CNN chapter, 60 otherwise."""
@@ -133,7 +138,7 @@ def validate_bench(data) -> dict:
     for key in REQUIRED_KEYS:
         if key not in data:
             raise ValueError(f"bench must have the key {key!r}")
-    for key in REQUIRED_KEYS:
+    for key in REQUIRED_KEYS + _OPTIONAL_NUMBERS:
         if key not in _LIST_KEYS:
             _check_optional_number(data, key)
     scaling = data["radon_svd_scaling"]
@@ -323,6 +328,18 @@ def _render(data: dict, path: Path) -> list:
                      f"and {fs.get('adam_steps', '?')} steps; target reached: {fs.get('reached')})")
         comp.append(["learned spectral filter: Adam to the closed form's test risk (+1 %) vs closed form",
                      f"{_fmt(data['fit_speed_ratio'])} ×" + extra])
+    if data.get("parallel_build_gain") is not None:
+        parts = data.get("clean_build_parts") or {}
+
+        def split(jobs):
+            p = parts.get(f"jobs_{jobs}") or {}
+            if "execute_s" in p and "sphinx_s" in p:
+                return f": notebooks {_fmt(p['execute_s'])} s + Sphinx {_fmt(p['sphinx_s'])} s"
+            return ""
+
+        comp.append(["clean build: notebooks executed one at a time vs two at a time (make book runs two)",
+                     f"{_fmt(data['parallel_build_gain'])} × (one at a time {_fmt(data.get('clean_build_serial_s'))} s"
+                     f"{split(1)}; two at a time {_fmt(data.get('clean_build_s'))} s{split(2)})"])
     if data.get("svd_compute_s") is not None and data.get("svd_load_s"):
         n = data.get("svd_n", 64)
         comp.append([f"Radon {n}² SVD: computed vs loaded from the cache",

@@ -30,15 +30,18 @@ def figure_png(fig) -> bytes:
     return buf.getvalue()
 
 
-def show(label: str, fig) -> None:
+def show(label: str, fig, *, gallery: str | None = None) -> None:
     """Glue ``fig`` under ``label`` for ``{glue:figure} label`` on this page, and close it.
 
     In a running notebook the figure is also displayed in the cell. Where
     myst-nb is not installed (Colab installs only the package), it is just
-    displayed.
+    displayed. With ``gallery="gallery-chN"`` the same figure is also stored for
+    the landing page's gallery (:func:`gallery_figure`).
     """
     if not isinstance(label, str) or not _KEY.fullmatch(label):
         raise ValueError(f"label must be a figure label such as 'fig-ch3-rate', got {label!r}")
+    if gallery is not None and (not isinstance(gallery, str) or not _KEY.fullmatch(gallery)):
+        raise ValueError(f"gallery must be None or a glue key such as 'gallery-ch3', got {gallery!r}")
     from matplotlib.figure import Figure
 
     if not isinstance(fig, Figure):
@@ -46,6 +49,8 @@ def show(label: str, fig) -> None:
     import matplotlib.pyplot as plt
     from IPython.display import Image, display
 
+    if gallery is not None:
+        gallery_figure(gallery, fig, alt=label)
     image = Image(data=figure_png(fig), format="png")
     plt.close(fig)
     try:

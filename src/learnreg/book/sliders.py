@@ -27,8 +27,9 @@ Example
 ...     fig, ax = plt.subplots(figsize=(4, 3))
 ...     ax.set_title(f"delta = {delta}, b = {b}")
 ...     return fig
->>> slider = static_slider(plot, {"delta": [1e-2, 1e-3], "b": [1.5, 2.0]})  # doctest: +SKIP
->>> slider                                                                # doctest: +SKIP
+>>> slider = static_slider(plot, {"delta": [1e-2, 1e-3], "b": [1.5, 2.0]})
+>>> len(slider.frames), slider.names, slider.values
+(4, ('delta', 'b'), ((0.01, 0.001), (1.5, 2.0)))
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ class CNNRegularizer(torch.nn.Module):
     --------
     >>> reg = CNNRegularizer(8, 2, init_kernels=[[1.0, -1.0]], strength=1.0, smoothing=1e-8)
     >>> x = torch.tensor([[0., 0., 0., 1., 1., 1., 1., 1.]], dtype=torch.float64)
-    >>> round(float(reg.value(x)[0]) * 2**0.5, 6)   # = TV(x) = 1
+    >>> round(reg.value(x)[0].item() * 2**0.5, 6)   # = TV(x) = 1
     1.0
     """
 
