@@ -220,12 +220,9 @@ class WaveletVaguelette:
       which is :math:`\kappa_l (A^*)^{-1} u_l` on mean-zero vectors;
     * :math:`\kappa_l = 1/\|D^\top u_l\|`, so that :math:`\|v_l\| = 1`.
 
-    At full depth (the default) :math:`(u_l)_{l=1}^{n-1}` is an orthonormal basis of
-    the mean-zero vectors :math:`= \mathcal N(A)^\perp`, and :math:`(v_l)` is a Riesz
-    basis of the same space. With ``level < log2(n)`` only the wavelets of the
-    ``level`` finest scales are kept (the coarse scaling functions are dropped), an
-    incomplete system used to compare with computations at PyWavelets' default
-    depth; :meth:`pseudo_inverse` then refuses.
+    The transform has full depth :math:`\log_2 n`, so :math:`(u_l)_{l=1}^{n-1}` is an
+    orthonormal basis of the mean-zero vectors :math:`= \mathcal N(A)^\perp`, and
+    :math:`(v_l)` is a Riesz basis of the same space.
 
     Parameters
     ----------
@@ -233,8 +230,6 @@ class WaveletVaguelette:
         Resolution (grid points of :math:`[0, 1)`).
     wavelet : str
         Orthogonal PyWavelets wavelet, e.g. one of :data:`BOOK_WAVELETS`.
-    level : int, optional
-        Number of wavelet scales; default the full depth :math:`\log_2 n`.
 
     Examples
     --------
@@ -243,8 +238,8 @@ class WaveletVaguelette:
     True
     """
 
-    def __init__(self, n: int, wavelet: str = "db4", level: int | None = None):
-        self.basis = wavelet_basis(n, wavelet, level)
+    def __init__(self, n: int, wavelet: str = "db4"):
+        self.basis = wavelet_basis(n, wavelet)
         self.n = self.basis.functions.shape[0]
         self.wavelet = self.basis.wavelet
         self.level = self.basis.level
@@ -270,11 +265,6 @@ class WaveletVaguelette:
     def size(self) -> int:
         """Number of triples L."""
         return self.kappa.shape[0]
-
-    @property
-    def is_complete(self) -> bool:
-        r"""Whether :math:`(u_l)` is an orthonormal basis of :math:`\mathcal N(A)^\perp` (full depth)."""
-        return self.size == self.n - 1
 
     @property
     def scales(self) -> np.ndarray:
@@ -321,12 +311,7 @@ class WaveletVaguelette:
 
     @finite_result
     def pseudo_inverse(self, y) -> np.ndarray:
-        r"""Return :math:`A^+ y = \sum_l \kappa_l^{-1}\langle y, v_l\rangle u_l` (full depth only)."""
-        if not self.is_complete:
-            raise ValueError(
-                f"pseudo_inverse needs the full-depth DFD (level = log2(n) = {int(np.log2(self.n))}), "
-                f"this one has level {self.level}"
-            )
+        r"""Return :math:`A^+ y = \sum_l \kappa_l^{-1}\langle y, v_l\rangle u_l`."""
         return self.synthesis_x(self.analysis_y(y) / self.kappa)
 
     def analysis_operator(self, space: str = "x") -> LinearMap:
