@@ -208,3 +208,34 @@ def test_stored_notebooks_carry_no_images_or_widget_state(path):
 def test_stored_notebooks_carry_no_base64_runs(path):
     problems = _stored_notebook_problems(json.loads(path.read_text(encoding="utf-8")))
     assert not problems["base64"], problems["base64"]
+
+
+def api_page_problems(text: str) -> list[str]:
+    """Modules the API page documents that do not import, and members it names that they do not have."""
+    import importlib
+
+    problems, module = [], None
+    for line in text.splitlines():
+        m = re.match(r"\.\. automodule:: (\S+)", line.strip())
+        if m:
+            try:
+                module = importlib.import_module(m.group(1))
+            except ImportError as exc:
+                problems.append(f"{m.group(1)} does not import: {exc}")
+                module = None
+            continue
+        m = re.match(r":members: (.+)", line.strip())
+        if m and module is not None:
+            problems += [f"{module.__name__} has no {name}" for name in map(str.strip, m.group(1).split(","))
+                         if not hasattr(module, name)]
+    return problems
+
+
+def test_the_api_page_names_only_modules_and_members_that_exist():
+    """autodoc warns (and the -W build fails) on a member that a module no longer has."""
+    text = (ROOT / "book" / "api.md").read_text(encoding="utf-8")
+    assert text.count(".. automodule::") >= 30
+    assert not api_page_problems(text), api_page_problems(text)
+    broken = text.replace(":members: static_slider,", ":members: glue_figure, static_slider,")
+    assert api_page_problems(broken) == ["learnreg.book.sliders has no glue_figure"]
+    assert api_page_problems(".. automodule:: learnreg.no_such_module")[0].startswith("learnreg.no_such_module")

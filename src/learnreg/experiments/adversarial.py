@@ -640,7 +640,7 @@ class BoxRules:
 
     @property
     def largest_z(self) -> float:
-        """Largest |simulated - exact| in standard errors."""
+        """Largest absolute difference, simulated minus exact, in standard errors."""
         return float(max(np.max(np.abs(self.simulated[k] - self.errors[k]) / self.stderr[k]) for k in self.errors))
 
     @property
@@ -1225,7 +1225,7 @@ class Explain:
 
     @property
     def margin(self) -> float:
-        """Smallest |log(beta_k / threshold)| over modes, radii and both thresholds (how clear each case is)."""
+        """Smallest absolute value of log(beta_k / threshold) over modes, radii and both thresholds (how clear each case is)."""
         e = self.eps_sweep[:, None]
         return float(min(np.min(np.abs(np.log(self.beta / (C_ABS * e)))), np.min(np.abs(np.log(self.beta * C_ABS / e)))))
 

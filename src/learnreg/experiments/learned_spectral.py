@@ -160,7 +160,7 @@ class RiskCheck:
 
     @property
     def deviation(self) -> float:
-        """|Monte Carlo - exact| in standard errors."""
+        """Absolute difference, Monte Carlo minus exact, in standard errors."""
         return abs(self.mc_mean - self.exact) / self.mc_se
 
     def table(self) -> str:
@@ -435,7 +435,7 @@ class AlphaRecovery:
 
     @property
     def level_deviation(self) -> float:
-        """Largest |mean z^2 - 1| in standard errors, over the K of the level check (K >= 1024)."""
+        """Largest absolute value of (mean z^2) - 1 in standard errors, over the K of the level check (K >= 1024)."""
         use = self.Ks >= 1024
         return float(np.max(np.abs(self.z2_mean[use] - 1) / self.z2_se[use]))
 

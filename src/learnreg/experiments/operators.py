@@ -751,7 +751,7 @@ class PinvNoise:
 
     @property
     def deviations(self) -> np.ndarray:
-        """|measured/predicted - 1| of the RMS, in standard errors."""
+        """Absolute value of measured/predicted - 1 of the RMS, in standard errors."""
         return np.abs(self.rms / self.predicted - 1) / self.rms_se
 
     @property

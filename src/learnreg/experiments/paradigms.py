@@ -497,7 +497,7 @@ class PostProcessing:
 
     @property
     def mc_z(self) -> float:
-        """Largest |simulated - exact| / standard error over the checked resolutions and both methods."""
+        """Largest absolute difference, simulated minus exact, over its standard error, over the checked resolutions and both methods."""
         i = [int(np.flatnonzero(self.resolutions == r)[0]) for r in self.mc_resolutions]
         z_post = np.abs(self.mc_post[:, 0] - self.risk_post[0, i]) / self.mc_post[:, 1]
         z_var = np.abs(self.mc_var[:, 0] - self.risk_var[0, i]) / self.mc_var[:, 1]
